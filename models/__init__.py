@@ -1,0 +1,1 @@
+"""The unified last-contact model: records, store, identity resolution and staleness."""

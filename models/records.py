@@ -1,0 +1,89 @@
+"""Normalized records that every connector yields and the store accepts.
+
+They are plain frozen dataclasses so connectors stay free of the database layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+
+IdentityKind = Literal["email", "phone"]
+Role = Literal["from", "to", "cc", "bcc", "attendee", "organizer"]
+Channel = Literal["email", "meeting"]
+Direction = Literal["outbound", "inbound", "mutual"]
+
+
+@dataclass(frozen=True, slots=True)
+class Participant:
+    """Someone other than you who took part; `value` is already normalized."""
+
+    kind: IdentityKind
+    value: str
+    role: Role
+    name: str | None = None
+    declined: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Interaction:
+    """One message or one meeting occurrence, metadata only (never a body)."""
+
+    key: str
+    source: str
+    account: str
+    occurred_at: datetime
+    channel: Channel
+    direction: Direction
+    participants: tuple[Participant, ...]
+    group_size: int
+    bulk: bool = False
+    automated: bool = False
+    cancelled: bool = False
+    declined: bool = False
+    subject: str | None = None
+    thread_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.occurred_at.tzinfo is None:
+            raise ValueError(f"{self.key}: occurred_at must be timezone-aware")
+        if self.occurred_at.utcoffset() != UTC.utcoffset(None):
+            object.__setattr__(self, "occurred_at", self.occurred_at.astimezone(UTC))
+
+
+@dataclass(frozen=True, slots=True)
+class ContactCard:
+    """An address-book entry: the strongest evidence of who a person is."""
+
+    key: str
+    source: str
+    account: str
+    name: str | None
+    emails: tuple[str, ...] = ()
+    phones: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    birthday: str | None = None
+    is_org: bool = False
+    origin: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """A record a connector could not use: where it was and why, so the user can fix it."""
+
+    where: str
+    reason: str
+
+
+@dataclass(slots=True)
+class Batch:
+    """What a connector yields: records plus the cursor that is valid once they are stored."""
+
+    interactions: list[Interaction] = field(default_factory=list)
+    cards: list[ContactCard] = field(default_factory=list)
+    removed_keys: list[str] = field(default_factory=list)
+    skipped: list[Skip] = field(default_factory=list)
+    cursor: str | None = None
+    seen: int = 0
+    me_aliases: tuple[str, ...] = ()

@@ -1,0 +1,169 @@
+"""Identity resolution: which person an email address or phone number belongs to.
+
+Rules (DESIGN.md): a card's identities form one person (merging people the card proves are
+one); a correspondent becomes a person only once you wrote to them or met them; bulk and
+noreply senders never become people. Manually pinned identities are never moved.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from models.config import RulesConfig
+from models.identity import display_name_from_email, is_noreply
+from models.records import ContactCard, Interaction, Participant
+from models.schema import CardRow, IdentityRow, PersonRow
+
+
+def new_person_id() -> str:
+    return str(uuid.uuid4())
+
+
+def makes_person(record: Interaction, participant: Participant, rules: RulesConfig) -> bool:
+    """Would this participant count as outbound or meeting contact (DESIGN.md)?"""
+    if record.channel == "email":
+        return (
+            record.direction == "outbound"
+            and participant.role in ("to", "cc", "bcc")
+            and record.group_size <= rules.max_email_group
+            and not record.bulk
+            and not is_noreply(participant.value)
+        )
+    return (
+        not record.cancelled
+        and not record.declined
+        and not participant.declined
+        and record.group_size <= rules.max_meeting_size
+    )
+
+
+class IdentityResolver:
+    """Works inside the caller's transaction."""
+
+    def __init__(self, session: Session, rules: RulesConfig) -> None:
+        self.session = session
+        self.rules = rules
+
+    def _owners(self, identities: Iterable[tuple[str, str]]) -> dict[tuple[str, str], IdentityRow]:
+        found: dict[tuple[str, str], IdentityRow] = {}
+        by_kind: dict[str, list[str]] = {}
+        for kind, value in identities:
+            by_kind.setdefault(kind, []).append(value)
+        for kind, values in by_kind.items():
+            for start in range(0, len(values), 500):
+                chunk = values[start : start + 500]
+                for row in self.session.scalars(
+                    select(IdentityRow).where(IdentityRow.kind == kind, IdentityRow.value.in_(chunk))
+                ):
+                    found[(row.kind, row.value)] = row
+        return found
+
+    def _new_person(self, name: str, name_source: str) -> PersonRow:
+        person = PersonRow(
+            id=new_person_id(),
+            display_name=name[:300],
+            name_source=name_source,
+            created_at=datetime.now(UTC).replace(tzinfo=None),
+        )
+        self.session.add(person)
+        self.session.flush([person])
+        return person
+
+    def apply_card(self, card: ContactCard) -> None:
+        """Upsert the card and attach its identities to one person."""
+        identities = [("email", e) for e in card.emails] + [("phone", p) for p in card.phones]
+        row = self.session.get(CardRow, card.key)
+        if row is None:
+            row = CardRow(key=card.key)
+            self.session.add(row)
+        row.source, row.account, row.name = card.source, card.account, card.name
+        row.emails, row.phones = list(card.emails), list(card.phones)
+        row.categories, row.birthday = list(card.categories), card.birthday
+        row.is_org, row.origin = card.is_org, card.origin
+        if card.is_org:
+            row.person_id = None
+            return
+        owners = self._owners(identities)
+        person_ids = [o.person_id for o in owners.values()]
+        if row.person_id and self.session.get(PersonRow, row.person_id) is not None:
+            target_id = row.person_id
+        elif person_ids:
+            target_id = max(set(person_ids), key=person_ids.count)
+        else:
+            name = card.name or (card.emails[0] if card.emails else card.phones[0])
+            target_id = self._new_person(name, "card").id
+        row.person_id = target_id
+        self.session.flush([row])
+        for other in sorted(set(person_ids) - {target_id}):
+            if not any(o.pinned for o in owners.values() if o.person_id == other):
+                merge_people(self.session, target_id, other)
+        owners = self._owners(identities)
+        for kind, value in identities:
+            if (kind, value) not in owners:
+                self.session.add(
+                    IdentityRow(
+                        kind=kind, value=value, person_id=target_id, source=card.key, pinned=False
+                    )
+                )
+        if card.name:
+            self.session.execute(
+                update(PersonRow)
+                .where(PersonRow.id == target_id, PersonRow.name_source != "manual")
+                .values(display_name=card.name[:300], name_source="card")
+            )
+        self.session.flush()
+
+    def people_for(self, records: Sequence[Interaction]) -> None:
+        """Create people for correspondents you wrote to or met; name the nameless."""
+        wanted: dict[tuple[str, str], str | None] = {}
+        for record in records:
+            for p in record.participants:
+                if makes_person(record, p, self.rules):
+                    key = (p.kind, p.value)
+                    if p.name or key not in wanted:
+                        wanted[key] = p.name or wanted.get(key)
+        if not wanted:
+            return
+        owners = self._owners(wanted)
+        for (kind, value), name in wanted.items():
+            if (kind, value) in owners:
+                continue
+            fallback = display_name_from_email(value) if kind == "email" else value
+            display = name if name and "@" not in name else fallback
+            person = self._new_person(display, "correspondence" if name else "address")
+            self.session.add(
+                IdentityRow(
+                    kind=kind, value=value, person_id=person.id, source="correspondence",
+                    pinned=False,
+                )
+            )
+        self.session.flush()
+
+
+def merge_people(session: Session, target_id: str, other_id: str) -> None:
+    """Move every identity and card of `other` to `target`, keep overrides, drop `other`."""
+    if target_id == other_id:
+        return
+    target = session.get(PersonRow, target_id)
+    other = session.get(PersonRow, other_id)
+    if target is None or other is None:
+        return
+    session.execute(
+        update(IdentityRow).where(IdentityRow.person_id == other_id).values(person_id=target_id)
+    )
+    session.execute(update(CardRow).where(CardRow.person_id == other_id).values(person_id=target_id))
+    if target.cadence_override is None:
+        target.cadence_override = other.cadence_override
+    if target.tier_override is None:
+        target.tier_override = other.tier_override
+    rank = {"manual": 3, "card": 2, "correspondence": 1, "address": 0}
+    if rank.get(other.name_source, 0) > rank.get(target.name_source, 0):
+        target.display_name, target.name_source = other.display_name, other.name_source
+    session.flush()
+    session.delete(other)
+    session.flush()

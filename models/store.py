@@ -1,0 +1,247 @@
+"""The store: opens (and migrates) the database and saves batches with their cursor.
+
+A batch and the cursor that covers it are written in one transaction, so a sync that dies
+half way resumes from the last stored batch with no duplicates (upsert by stable key) and
+no gaps (the cursor never runs ahead of the data).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import Engine, create_engine, delete, event, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from models.config import RulesConfig
+from models.records import Batch, Interaction
+from models.resolve import IdentityResolver
+from models.schema import InteractionRow, ParticipantRow, SyncStateRow
+
+
+def utc_naive(moment: datetime) -> datetime:
+    """Stored form: naive UTC (SQLite has no time zones; PostgreSQL columns follow suit)."""
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def from_db(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@dataclass(slots=True)
+class SyncState:
+    account: str
+    kind: str
+    cursor: str | None
+    advanced_at: datetime | None
+    aliases: list[str]
+    skipped_total: int
+
+
+@dataclass(slots=True)
+class BatchResult:
+    inserted: int = 0
+    updated: int = 0
+    removed: int = 0
+    cards: int = 0
+    skipped: int = 0
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    engine = create_engine(url, future=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision (no-op when already there)."""
+    script_location = str(resources.files("models") / "migrations")
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", script_location)
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "head")
+
+
+class Store:
+    """One database; every write goes through here."""
+
+    def __init__(self, url: str, *, run_migrations: bool = True) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        if run_migrations:
+            migrate(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- sync state -------------------------------------------------------------------
+
+    def sync_state(self, account: str) -> SyncState | None:
+        with self.session() as session:
+            row = session.get(SyncStateRow, account)
+            if row is None:
+                return None
+            return SyncState(
+                row.account,
+                row.kind,
+                row.cursor,
+                from_db(row.advanced_at) if row.advanced_at else None,
+                list(row.aliases or []),
+                row.skipped_total,
+            )
+
+    def reset_cursor(self, account: str) -> None:
+        with self.session() as session:
+            session.execute(
+                update(SyncStateRow).where(SyncStateRow.account == account).values(cursor=None)
+            )
+
+    # -- writes -----------------------------------------------------------------------
+
+    def apply_batch(
+        self, account: str, kind: str, batch: Batch, rules: RulesConfig
+    ) -> BatchResult:
+        """Store the batch's records and advance the cursor, atomically."""
+        result = BatchResult(skipped=len(batch.skipped))
+        with self.session() as session:
+            resolver = IdentityResolver(session, rules)
+            for card in batch.cards:
+                resolver.apply_card(card)
+                result.cards += 1
+            ins, upd = _upsert_interactions(session, batch.interactions)
+            result.inserted, result.updated = ins, upd
+            if batch.removed_keys:
+                result.removed = _remove(session, batch.removed_keys)
+            resolver.people_for(batch.interactions)
+            _save_state(session, account, kind, batch)
+        return result
+
+
+def _upsert_interactions(session: Session, records: Sequence[Interaction]) -> tuple[int, int]:
+    """Upsert by stable key; participants are replaced so an edited meeting is current."""
+    if not records:
+        return 0, 0
+    by_key: dict[str, Interaction] = {r.key: r for r in records}
+    existing: dict[str, int] = {}
+    keys = list(by_key)
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        for key, row_id in session.execute(
+            select(InteractionRow.key, InteractionRow.id).where(InteractionRow.key.in_(chunk))
+        ):
+            existing[key] = row_id
+    new_rows = [_row_values(r) for k, r in by_key.items() if k not in existing]
+    if new_rows:
+        session.execute(InteractionRow.__table__.insert(), new_rows)
+        for start in range(0, len(new_rows), 500):
+            chunk = [r["key"] for r in new_rows[start : start + 500]]
+            for key, row_id in session.execute(
+                select(InteractionRow.key, InteractionRow.id).where(InteractionRow.key.in_(chunk))
+            ):
+                existing[key] = row_id
+    updated_keys = [k for k in by_key if k not in {r["key"] for r in new_rows}]
+    for key in updated_keys:
+        session.execute(
+            update(InteractionRow)
+            .where(InteractionRow.id == existing[key])
+            .values(**_row_values(by_key[key]))
+        )
+    if updated_keys:
+        ids = [existing[k] for k in updated_keys]
+        for start in range(0, len(ids), 500):
+            session.execute(
+                delete(ParticipantRow).where(
+                    ParticipantRow.interaction_id.in_(ids[start : start + 500])
+                )
+            )
+    participants: dict[tuple[int, str, str, str], dict[str, Any]] = {}
+    for key, record in by_key.items():
+        row_id = existing[key]
+        for p in record.participants:
+            pk = (row_id, p.kind, p.value, p.role)
+            participants.setdefault(
+                pk,
+                {
+                    "interaction_id": row_id,
+                    "kind": p.kind,
+                    "value": p.value,
+                    "role": p.role,
+                    "name": p.name,
+                    "declined": p.declined,
+                },
+            )
+    if participants:
+        session.execute(ParticipantRow.__table__.insert(), list(participants.values()))
+    return len(new_rows), len(updated_keys)
+
+
+def _row_values(record: Interaction) -> dict[str, Any]:
+    return {
+        "key": record.key,
+        "source": record.source,
+        "account": record.account,
+        "occurred_at": utc_naive(record.occurred_at),
+        "channel": record.channel,
+        "direction": record.direction,
+        "group_size": record.group_size,
+        "bulk": record.bulk,
+        "automated": record.automated,
+        "cancelled": record.cancelled,
+        "declined": record.declined,
+        "subject": record.subject,
+        "thread_id": record.thread_id,
+    }
+
+
+def _remove(session: Session, keys: Sequence[str]) -> int:
+    removed = 0
+    for start in range(0, len(keys), 500):
+        chunk = list(keys[start : start + 500])
+        ids = list(session.scalars(select(InteractionRow.id).where(InteractionRow.key.in_(chunk))))
+        if ids:
+            session.execute(delete(ParticipantRow).where(ParticipantRow.interaction_id.in_(ids)))
+            session.execute(delete(InteractionRow).where(InteractionRow.id.in_(ids)))
+            removed += len(ids)
+    return removed
+
+
+def _save_state(session: Session, account: str, kind: str, batch: Batch) -> None:
+    row = session.get(SyncStateRow, account)
+    if row is None:
+        row = SyncStateRow(account=account, kind=kind, aliases=[], skipped_total=0)
+        session.add(row)
+    row.kind = kind
+    if batch.cursor is not None:
+        row.cursor = batch.cursor
+        row.advanced_at = utc_naive(datetime.now(UTC))
+    if batch.me_aliases:
+        row.aliases = sorted(set(row.aliases or []) | set(batch.me_aliases))
+    row.skipped_total = (row.skipped_total or 0) + len(batch.skipped)
