@@ -58,7 +58,9 @@ class IdentityResolver:
             for start in range(0, len(values), 500):
                 chunk = values[start : start + 500]
                 for row in self.session.scalars(
-                    select(IdentityRow).where(IdentityRow.kind == kind, IdentityRow.value.in_(chunk))
+                    select(IdentityRow).where(
+                        IdentityRow.kind == kind, IdentityRow.value.in_(chunk)
+                    )
                 ):
                     found[(row.kind, row.value)] = row
         return found
@@ -138,7 +140,10 @@ class IdentityResolver:
             person = self._new_person(display, "correspondence" if name else "address")
             self.session.add(
                 IdentityRow(
-                    kind=kind, value=value, person_id=person.id, source="correspondence",
+                    kind=kind,
+                    value=value,
+                    person_id=person.id,
+                    source="correspondence",
                     pinned=False,
                 )
             )
@@ -156,7 +161,9 @@ def merge_people(session: Session, target_id: str, other_id: str) -> None:
     session.execute(
         update(IdentityRow).where(IdentityRow.person_id == other_id).values(person_id=target_id)
     )
-    session.execute(update(CardRow).where(CardRow.person_id == other_id).values(person_id=target_id))
+    session.execute(
+        update(CardRow).where(CardRow.person_id == other_id).values(person_id=target_id)
+    )
     if target.cadence_override is None:
         target.cadence_override = other.cadence_override
     if target.tier_override is None:

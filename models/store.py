@@ -17,7 +17,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, delete, event, select, update
+from sqlalchemy import Engine, create_engine, delete, event, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.config import RulesConfig
@@ -126,9 +126,7 @@ class Store:
 
     # -- writes -----------------------------------------------------------------------
 
-    def apply_batch(
-        self, account: str, kind: str, batch: Batch, rules: RulesConfig
-    ) -> BatchResult:
+    def apply_batch(self, account: str, kind: str, batch: Batch, rules: RulesConfig) -> BatchResult:
         """Store the batch's records and advance the cursor, atomically."""
         result = BatchResult(skipped=len(batch.skipped))
         with self.session() as session:
@@ -160,7 +158,7 @@ def _upsert_interactions(session: Session, records: Sequence[Interaction]) -> tu
             existing[key] = row_id
     new_rows = [_row_values(r) for k, r in by_key.items() if k not in existing]
     if new_rows:
-        session.execute(InteractionRow.__table__.insert(), new_rows)
+        session.execute(insert(InteractionRow), new_rows)
         for start in range(0, len(new_rows), 500):
             chunk = [r["key"] for r in new_rows[start : start + 500]]
             for key, row_id in session.execute(
@@ -199,7 +197,7 @@ def _upsert_interactions(session: Session, records: Sequence[Interaction]) -> tu
                 },
             )
     if participants:
-        session.execute(ParticipantRow.__table__.insert(), list(participants.values()))
+        session.execute(insert(ParticipantRow), list(participants.values()))
     return len(new_rows), len(updated_keys)
 
 

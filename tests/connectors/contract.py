@@ -22,7 +22,9 @@ def drain(batches: Iterator[Batch]) -> list[Batch]:
 
 
 def keys_of(batches: list[Batch]) -> list[str]:
-    return [i.key for b in batches for i in b.interactions] + [c.key for b in batches for c in b.cards]
+    return [i.key for b in batches for i in b.interactions] + [
+        c.key for b in batches for c in b.cards
+    ]
 
 
 class ConnectorContract:
