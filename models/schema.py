@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -109,3 +110,26 @@ class SyncStateRow(Base):
     skipped_total: Mapped[int] = mapped_column(Integer, default=0)
     locked_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     locked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class DeliveryRow(Base):
+    """The delivery ledger: one row per (report day, channel, recipient) makes sends exactly-once.
+
+    A row is reserved as `sending` before the send and marked `sent` after it, so a retried
+    flow run or a second nightly the same day finds it and sends nothing new.
+    """
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        UniqueConstraint("report_date", "channel", "recipient", name="uq_delivery_day_channel_to"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    report_date: Mapped[date] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(String(20))
+    recipient: Mapped[str] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -1,0 +1,128 @@
+"""Cadence, status and the reason line — the decisions the report is made of.
+
+Pure functions over a person's contact days, so they are easy to test and reuse.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from statistics import median
+from typing import Literal
+
+Status = Literal["warm", "cooling", "cold", "never"]
+CadenceSource = Literal["tier", "override", "inferred", "default"]
+MIN_DAYS_TO_INFER = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Cadence:
+    days: int
+    source: CadenceSource
+    tier: str | None
+
+
+def tier_for(
+    categories: Sequence[str], tier_override: str | None, tiers: Mapping[str, int]
+) -> str | None:
+    """The override, else the tightest tier named by the person's card categories."""
+    lookup = {name.lower(): name for name in tiers}
+    if tier_override and tier_override.lower() in lookup:
+        return lookup[tier_override.lower()]
+    named = [lookup[c.strip().lower()] for c in categories if c.strip().lower() in lookup]
+    return min(named, key=lambda t: tiers[t]) if named else None
+
+
+def inferred_cadence(contact_days: Sequence[date]) -> int | None:
+    """Median gap between distinct contact days, once there are at least three of them."""
+    days = sorted(set(contact_days))
+    if len(days) < MIN_DAYS_TO_INFER:
+        return None
+    gaps = [(b - a).days for a, b in itertools.pairwise(days)]
+    return max(1, round(median(gaps)))
+
+
+def choose_cadence(
+    *,
+    override: int | None,
+    tier: str | None,
+    tiers: Mapping[str, int],
+    contact_days: Sequence[date],
+    default_days: int,
+) -> Cadence:
+    """override > tier > inferred > default (DESIGN.md)."""
+    if override:
+        return Cadence(override, "override", tier)
+    if tier is not None:
+        return Cadence(tiers[tier], "tier", tier)
+    inferred = inferred_cadence(contact_days)
+    if inferred is not None:
+        return Cadence(inferred, "inferred", None)
+    return Cadence(default_days, "default", None)
+
+
+def status_for(days_since: int | None, cadence_days: int) -> Status:
+    if days_since is None:
+        return "never"
+    if days_since < cadence_days:
+        return "warm"
+    if days_since <= 2 * cadence_days:
+        return "cooling"
+    return "cold"
+
+
+def overdue_ratio(days_since: int | None, cadence_days: int) -> float | None:
+    return None if days_since is None else round(days_since / cadence_days, 2)
+
+
+def sort_key(status: Status, ratio: float | None, name: str) -> tuple[int, float, str]:
+    """Most overdue first; people never contacted after the overdue, before the warm."""
+    group = {"cold": 0, "cooling": 0, "never": 1, "warm": 2}[status]
+    return (group, -(ratio or 0.0), name.lower())
+
+
+def first_name(name: str) -> str:
+    return name.split()[0] if name.split() else name
+
+
+def _day(moment: datetime) -> str:
+    return f"{moment.day} {moment.strftime('%b')}"
+
+
+_CADENCE_PHRASE = {
+    "tier": "you want to talk every {days} days ({tier})",
+    "override": "you asked to talk every {days} days",
+    "inferred": "you usually talk every {days} days",
+    "default": "the default is every {days} days",
+}
+
+
+def reason_text(
+    *,
+    name: str,
+    cadence: Cadence,
+    last_at: datetime | None,
+    last_channel: str | None,
+    last_direction: str | None,
+    days_since: int | None,
+    next_planned_at: datetime | None,
+) -> str:
+    """One sentence that says why this person is where they are in the list."""
+    who = first_name(name)
+    rule = _CADENCE_PHRASE[cadence.source].format(days=cadence.days, tier=cadence.tier)
+    if last_at is None:
+        text = f"No contact with {who} on record; {rule}."
+    else:
+        if last_channel == "meeting":
+            what = f"You last met {who}"
+        elif last_direction == "inbound":
+            what = f"{who} last emailed you"
+        else:
+            what = f"You last emailed {who}"
+        day_word = "day" if days_since == 1 else "days"
+        text = f"{what} on {_day(last_at)} ({days_since} {day_word}); {rule}."
+    if next_planned_at is not None:
+        text += f" Next meeting planned {_day(next_planned_at)}."
+    return text
