@@ -1,0 +1,253 @@
+"""Mail exports (Google Takeout mbox, any mbox, .eml files) as email interactions.
+
+Files are streamed in binary and only header blocks are parsed, so a multi-gigabyte Takeout
+archive costs no more memory than a small one. The cursor is a byte offset in the sorted file
+list, guarded by a signature of the file so a replaced export is read again from its start.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email import policy
+from email.message import Message
+from email.parser import BytesHeaderParser
+from pathlib import Path
+
+from connectors.base import Me, Window
+from connectors.errors import FatalError
+from connectors.mail import MAIL_HEADERS, mail_interaction, takeout_labels
+from connectors.mbox_frame import FrameStats, RawMessage, count_lines, frame_mbox, read_single
+from connectors.mbox_headers import (
+    fallback_id,
+    header_text,
+    message_id,
+    pick_date,
+    rescue_sender,
+)
+from models.config import MboxAccount
+from models.records import Batch, Interaction, Skip
+
+SOURCE = "mbox"
+MAILBOX_SUFFIXES = frozenset({".mbox", ".mbx", ".eml"})
+NO_DATE = "no usable date (Date header missing/garbage and no Received time)"
+_WANTED = frozenset(h.lower() for h in MAIL_HEADERS) | {"x-gmail-labels", "x-gm-thrid"}
+_PARSER = BytesHeaderParser(policy=policy.default)
+# RFC 5322 obs-field allows blanks before the colon ("Subject :"); the stdlib parser does not.
+_OBS_FIELD = re.compile(rb"^([\x21-\x39\x3b-\x7e]+)[ \t]+:", re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where reading resumes: a file (relative path), a byte offset and the file's signature."""
+
+    file: str
+    offset: int
+    sig: str
+
+    def encode(self) -> str:
+        return json.dumps(
+            {"file": self.file, "offset": self.offset, "sig": self.sig}, separators=(",", ":")
+        )
+
+    @staticmethod
+    def decode(cursor: str | None) -> Position | None:
+        """An unreadable cursor means "start over", which is safe: records upsert by key."""
+        if not cursor:
+            return None
+        try:
+            data = json.loads(cursor)
+            return Position(str(data["file"]), int(data["offset"]), str(data["sig"]))
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
+def signature(path: Path) -> str:
+    """Size plus sha256 of the first 64 KiB: cheap, and changes when an export is replaced."""
+    with path.open("rb") as stream:
+        head = stream.read(64 * 1024)
+    return f"{path.stat().st_size}:{hashlib.sha256(head).hexdigest()}"
+
+
+def mailbox_files(root: Path) -> list[tuple[str, Path]]:
+    """(relative posix path, path) of every mailbox under `root`, sorted; a file is itself."""
+    if root.is_file():
+        return [(root.name, root)]
+    found: list[tuple[str, Path]] = []
+    for path in root.rglob("*"):
+        rel = path.relative_to(root)
+        if any(part.startswith(".") for part in rel.parts) or not path.is_file():
+            continue
+        # Apple Mail exports a folder `Inbox.mbox/` holding a file named `mbox`.
+        if path.suffix.lower() in MAILBOX_SUFFIXES or path.name == "mbox":
+            found.append((rel.as_posix(), path))
+    return sorted(found)
+
+
+def is_single_message(path: Path) -> bool:
+    """`.eml` is one message; an unknown suffix is an mbox only if it starts with `From `."""
+    suffix = path.suffix.lower()
+    if suffix == ".eml":
+        return True
+    if suffix in MAILBOX_SUFFIXES or path.name == "mbox":
+        return False
+    with path.open("rb") as stream:
+        return stream.read(5) != b"From "
+
+
+def collect_headers(message: Message) -> dict[str, list[str]]:
+    """Raw values of the headers we use, by lower-case name, in order of appearance."""
+    found: dict[str, list[str]] = {}
+    for name, value in message.raw_items():
+        key = name.strip().lower()
+        if key in _WANTED or key == "received":
+            found.setdefault(key, []).append(str(value))
+    return found
+
+
+class MboxConnector:
+    """Yields email interactions from mbox/.eml files; `fallback_dates` counts date fallbacks."""
+
+    def __init__(
+        self,
+        account: str,
+        root: Path,
+        me: Me,
+        *,
+        batch_size: int = 500,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.account = account
+        self.root = root
+        self.me = me
+        self.batch_size = max(1, batch_size)
+        self._now = now or (lambda: datetime.now(UTC))
+        self.fallback_dates = 0
+        self.fallback_sources: dict[str, int] = {}
+
+    def batches(self, cursor: str | None, window: Window | None = None) -> Iterator[Batch]:
+        if not self.root.exists():
+            raise FatalError(
+                self.account,
+                f"mbox path {self.root} does not exist; fix `path` in this account's config "
+                "(an .mbox/.eml file or a folder of them)",
+            )
+        self.fallback_dates = 0
+        self.fallback_sources = {}
+        position = None if window is not None else Position.decode(cursor)
+        batch = Batch()
+        keys: set[str] = set()
+        for rel, path in mailbox_files(self.root):
+            if position is not None and rel < position.file:
+                continue
+            resume = position if position is not None and rel == position.file else None
+            for item in self._read_file(rel, path, resume, window):
+                if isinstance(item, Skip):
+                    batch.skipped.append(item)
+                    continue
+                interaction, where = item
+                batch.seen += 1
+                if interaction is not None and interaction.key not in keys:
+                    # The same message twice (two exports of one mailbox) is stored once.
+                    keys.add(interaction.key)
+                    batch.interactions.append(interaction)
+                batch.cursor = where.encode()
+                if batch.seen >= self.batch_size:
+                    yield batch
+                    batch, keys = Batch(), set()
+        if batch.seen or batch.skipped:
+            yield batch
+
+    def _read_file(
+        self, rel: str, path: Path, resume: Position | None, window: Window | None
+    ) -> Iterator[Skip | tuple[Interaction | None, Position]]:
+        """Per message: its interaction (None if skipped or outside the window) and the
+        position after it; a skip is yielded just before its message's position."""
+        try:
+            sig = signature(path)
+            single = is_single_message(path)
+            stream = path.open("rb")
+        except OSError as exc:
+            yield Skip(rel, f"cannot read file: {exc.strerror or exc}")
+            return
+        stats = FrameStats()
+        with stream:
+            start = 0
+            if resume is not None and resume.sig == sig:
+                start = resume.offset
+            if start >= int(sig.split(":", 1)[0]):
+                return
+            try:
+                if single:
+                    raws: Iterator[RawMessage] = iter([read_single(stream, stats)])
+                else:
+                    first_line = count_lines(stream, start) if start else 1
+                    raws = frame_mbox(stream, start, first_line, stats)
+                for raw in raws:
+                    result = self._interpret(rel, raw, window)
+                    if isinstance(result, Skip):
+                        yield result
+                        result = None
+                    yield result, Position(rel, raw.end, sig)
+            except OSError as exc:
+                yield Skip(rel, f"read failed part-way: {exc.strerror or exc}")
+                return
+        if stats.messages == 0 and stats.preamble_bytes and start == 0:
+            yield Skip(rel, "no 'From ' separator line and no header block: not a mailbox file")
+
+    def _interpret(
+        self, rel: str, raw: RawMessage, window: Window | None
+    ) -> Interaction | Skip | None:
+        """One framed message → an Interaction, a Skip, or None (outside the window)."""
+        where = f"{rel}:{raw.line}"
+        try:
+            parsed = _PARSER.parsebytes(_OBS_FIELD.sub(rb"\1:", raw.header))
+            found = collect_headers(parsed)
+        except Exception as exc:  # the parser is lenient; this guards the unforeseen
+            return Skip(where, f"unparseable header block: {type(exc).__name__}")
+        if not found and not parsed.keys():
+            return Skip(where, "no header block (the message does not start with headers)")
+        first = {name: values[0] for name, values in found.items()}
+        ident = message_id(first.get("message-id"))
+        if ident:
+            where = f"{rel}:{raw.line} <{ident}>"
+        occurred_at, source = pick_date(
+            found.get("date", []), found.get("received", []), raw.from_line, self._now()
+        )
+        if occurred_at is None:
+            return Skip(where, NO_DATE)
+        if source != "date":
+            self.fallback_dates += 1
+            self.fallback_sources[str(source)] = self.fallback_sources.get(str(source), 0) + 1
+        if window is not None and not window.contains(occurred_at):
+            return None
+        headers = {
+            name: ", ".join(header_text(name, value) for value in values)
+            for name, values in found.items()
+            if name != "received"
+        }
+        if "from" in headers:
+            headers["from"] = rescue_sender(headers["from"], first["from"])
+        stable = ident or fallback_id(
+            first.get("from"), first.get("date"), first.get("to"), first.get("subject")
+        )
+        thread = headers.get("x-gm-thrid") or None
+        return mail_interaction(
+            key=f"{SOURCE}:{self.account}:{stable}",
+            source=SOURCE,
+            account=self.account,
+            headers=headers,
+            occurred_at=occurred_at,
+            me=self.me,
+            labels=takeout_labels(headers.get("x-gmail-labels")),
+            thread_id=thread,
+            where=where,
+        )
+
+
+def build(account: MboxAccount, me: Me, *, batch_size: int = 500) -> MboxConnector:
+    return MboxConnector(account.name, account.resolved_path(), me, batch_size=batch_size)
