@@ -243,3 +243,46 @@ def _save_state(session: Session, account: str, kind: str, batch: Batch) -> None
     if batch.me_aliases:
         row.aliases = sorted(set(row.aliases or []) | set(batch.me_aliases))
     row.skipped_total = (row.skipped_total or 0) + len(batch.skipped)
+
+
+class AccountBusyError(Exception):
+    """Another sync of the same account holds its lock."""
+
+
+def _lock_row(session: Session, account: str, kind: str) -> SyncStateRow:
+    row = session.get(SyncStateRow, account, with_for_update=True)
+    if row is None:
+        row = SyncStateRow(account=account, kind=kind, aliases=[], skipped_total=0)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def acquire_account_lock(
+    store: Store, account: str, kind: str, owner: str, stale_after_s: float = 6 * 3600
+) -> None:
+    """Two syncs of one account never run at once; a lock older than `stale_after_s`
+    (a crashed run) is taken over."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with store.session() as session:
+        row = _lock_row(session, account, kind)
+        if (
+            row.locked_by
+            and row.locked_at
+            and (now - row.locked_at).total_seconds() < stale_after_s
+        ):
+            raise AccountBusyError(
+                f"account {account!r} is already being synced by {row.locked_by} since "
+                f"{row.locked_at:%Y-%m-%d %H:%M} UTC; wait for it to finish (a crashed run's "
+                f"lock expires after {stale_after_s / 3600:.0f} h)"
+            )
+        row.locked_by, row.locked_at = owner, now
+
+
+def release_account_lock(store: Store, account: str, owner: str) -> None:
+    with store.session() as session:
+        session.execute(
+            update(SyncStateRow)
+            .where(SyncStateRow.account == account, SyncStateRow.locked_by == owner)
+            .values(locked_by=None, locked_at=None)
+        )

@@ -1,0 +1,1 @@
+"""Prefect deployments: `prefect.yaml` for a server + workers, `serve` for one machine."""
