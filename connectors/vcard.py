@@ -1,0 +1,198 @@
+"""vCard exports (one .vcf or a folder of them) as contact cards.
+
+The cursor is the file set's content hash plus how many cards of that content were already
+emitted: an unchanged export yields nothing, a changed one is read again from the start
+(cards upsert by key, so that is idempotent), and an interrupted read resumes mid-way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from connectors.base import Me, Window
+from connectors.errors import FatalError
+from connectors.vcard_card import CardFacts, card_facts
+from connectors.vcard_lines import RawCard, decode_file, split_cards
+from models.config import VcardAccount
+from models.records import Batch, ContactCard, Skip
+
+SOURCE = "vcard"
+VCARD_SUFFIXES = frozenset({".vcf", ".vcard"})
+_MAX_UID = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """`done` units (cards, or unreadable files) of the file set with this digest are stored."""
+
+    digest: str
+    done: int
+
+    def encode(self) -> str:
+        return json.dumps({"digest": self.digest, "done": self.done}, separators=(",", ":"))
+
+    @staticmethod
+    def decode(cursor: str | None) -> Cursor | None:
+        """An unreadable cursor means "read everything again", which is safe (upsert)."""
+        if not cursor:
+            return None
+        try:
+            data = json.loads(cursor)
+            return Cursor(str(data["digest"]), int(data["done"]))
+        except (ValueError, TypeError, KeyError):
+            return None
+
+
+@dataclass(slots=True)
+class Unit:
+    """One card in reading order (or a whole file that yielded none), with its skips."""
+
+    card: ContactCard | None = None
+    skipped: list[Skip] = field(default_factory=list)
+
+
+def vcard_files(root: Path) -> list[tuple[str, Path]]:
+    """(relative posix path, path) of every .vcf under `root`, sorted; a file is itself."""
+    if root.is_file():
+        return [(root.name, root)]
+    found: list[tuple[str, Path]] = []
+    for path in root.rglob("*"):
+        rel = path.relative_to(root)
+        if any(part.startswith(".") for part in rel.parts) or not path.is_file():
+            continue
+        if path.suffix.lower() in VCARD_SUFFIXES:
+            found.append((rel.as_posix(), path))
+    return sorted(found)
+
+
+def digest_of(files: list[tuple[str, Path]]) -> str:
+    """sha256 over every file's name and bytes, in reading order."""
+    digest = hashlib.sha256()
+    for rel, path in files:
+        digest.update(rel.encode("utf-8", errors="surrogateescape") + b"\0")
+        try:
+            with path.open("rb") as stream:
+                for block in iter(lambda: stream.read(1 << 20), b""):
+                    digest.update(block)
+        except OSError as exc:
+            digest.update(f"!{exc.errno}".encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _stable_id(rel: str, facts: CardFacts) -> str:
+    """The card's UID, else a hash of where it is and who it names."""
+    uid = facts.uid
+    if uid is not None:
+        if len(uid) <= _MAX_UID and uid.isprintable():
+            return uid
+        return "uid-sha256:" + hashlib.sha256(uid.encode("utf-8", "surrogatepass")).hexdigest()
+    name = (facts.name or "").casefold()
+    identities = ",".join(sorted(facts.emails + facts.phones))
+    text = f"{rel}\0{name}\0{identities}".encode("utf-8", errors="surrogatepass")
+    return "h-" + hashlib.sha256(text).hexdigest()[:24]
+
+
+class VcardConnector:
+    """Yields ContactCards from .vcf files; one bad card is a `file:line` Skip."""
+
+    def __init__(self, account: str, root: Path, me: Me, *, batch_size: int = 500) -> None:
+        self.account = account
+        self.root = root
+        self.me = me
+        self.batch_size = max(1, batch_size)
+
+    def batches(self, cursor: str | None, window: Window | None = None) -> Iterator[Batch]:
+        """`window` is ignored for cards: a backfill re-reads every card."""
+        if not self.root.exists():
+            raise FatalError(
+                self.account,
+                f"vCard path {self.root} does not exist; fix `path` in this account's config "
+                "(a .vcf file or a folder of them)",
+            )
+        files = vcard_files(self.root)
+        digest = digest_of(files)
+        saved = None if window is not None else Cursor.decode(cursor)
+        start = saved.done if saved is not None and saved.digest == digest else 0
+        resuming = saved is not None and saved.digest == digest
+        batch = Batch()
+        position = 0
+        yielded = False
+        for unit in self._units(files):
+            position += 1
+            if position <= start:
+                continue
+            batch.seen += 1
+            if unit.card is not None:
+                batch.cards.append(unit.card)
+            batch.skipped.extend(unit.skipped)
+            if batch.seen >= self.batch_size:
+                batch.cursor = Cursor(digest, position).encode()
+                yield batch
+                batch, yielded = Batch(), True
+        if batch.seen or (not yielded and not resuming):
+            batch.cursor = Cursor(digest, position).encode()
+            yield batch
+
+    def _units(self, files: list[tuple[str, Path]]) -> Iterator[Unit]:
+        taken: set[str] = set()
+        for rel, path in files:
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                yield Unit(skipped=[Skip(rel, f"unreadable file: {exc.strerror or exc}")])
+                continue
+            decoded = decode_file(data)
+            cards = split_cards(decoded.text)
+            if not cards:
+                reason = "empty file" if not decoded.text.strip() else "no BEGIN:VCARD found"
+                yield Unit(skipped=[Skip(rel, f"{reason}; not a vCard export")])
+                continue
+            for raw in cards:
+                yield self._unit(rel, raw, decoded.clean, taken)
+
+    def _unit(self, rel: str, raw: RawCard, clean: bool, taken: set[str]) -> Unit:
+        where = f"{rel}:{raw.line}"
+        if not raw.closed:
+            return Unit(skipped=[Skip(where, "BEGIN:VCARD without END:VCARD; card ignored")])
+        facts = card_facts(raw, clean, self.me)
+        unit = Unit(skipped=[Skip(f"{rel}:{line}", reason) for line, reason in facts.problems])
+        reason = None
+        if facts.is_group:
+            reason = "contact group card (KIND:group), not a person"
+        elif not (facts.name or facts.emails or facts.phones):
+            reason = (
+                "your own card (only your addresses/numbers)"
+                if facts.mine
+                else "card has no name, email or phone"
+            )
+        if reason is not None:
+            unit.skipped.append(Skip(where, reason))
+            return unit
+        stable = base = _stable_id(rel, facts)
+        copy = 1
+        while stable in taken:
+            copy += 1
+            stable = f"{base}#{copy}"  # same UID twice: later copies numbered in file order
+        taken.add(stable)
+        unit.card = ContactCard(
+            key=f"{SOURCE}:{self.account}:{stable}",
+            source=SOURCE,
+            account=self.account,
+            name=facts.name[:300] if facts.name else None,
+            emails=tuple(facts.emails),
+            phones=tuple(facts.phones),
+            categories=tuple(facts.categories),
+            birthday=facts.birthday,
+            is_org=facts.is_org,
+            origin=where[:500],
+        )
+        return unit
+
+
+def build(account: VcardAccount, me: Me, *, batch_size: int = 500) -> VcardConnector:
+    return VcardConnector(account.name, account.resolved_path(), me, batch_size=batch_size)
