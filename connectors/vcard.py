@@ -164,12 +164,10 @@ class VcardConnector:
         reason = None
         if facts.is_group:
             reason = "contact group card (KIND:group), not a person"
+        elif facts.mine and not (facts.emails or facts.phones):
+            reason = "your own card (only your addresses/numbers)"
         elif not (facts.name or facts.emails or facts.phones):
-            reason = (
-                "your own card (only your addresses/numbers)"
-                if facts.mine
-                else "card has no name, email or phone"
-            )
+            reason = "card has no name, email or phone"
         if reason is not None:
             unit.skipped.append(Skip(where, reason))
             return unit

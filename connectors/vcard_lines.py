@@ -25,6 +25,8 @@ _BOMS = (
 _NEWLINE = re.compile(r"\r*\n|\r")
 _BEGIN = re.compile(r"(?:[A-Za-z0-9_-]+\.)?BEGIN[ \t]*:[ \t]*VCARD[ \t]*$", re.IGNORECASE)
 _END = re.compile(r"(?:[A-Za-z0-9_-]+\.)?END[ \t]*:[ \t]*VCARD[ \t]*$", re.IGNORECASE)
+# A QP value ending in `=` right before END:VCARD is broken, but must not swallow the END.
+_BOUNDARY = re.compile(r"(?:BEGIN|END)[ \t]*:[ \t]*VCARD[ \t]*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +77,7 @@ def logical_lines(text: str) -> Iterator[tuple[int, str]]:
     start = 0
     qp = False
     for number, line in enumerate(_NEWLINE.split(text), 1):
-        if current and qp and current[-1].endswith("="):
+        if current and qp and current[-1].endswith("=") and not _BOUNDARY.match(line):
             current[-1] = current[-1][:-1]
             current.append(line)
             continue
