@@ -36,7 +36,10 @@ SOURCE = "mbox"
 MAILBOX_SUFFIXES = frozenset({".mbox", ".mbx", ".eml"})
 NO_DATE = "no usable date (Date header missing/garbage and no Received time)"
 _WANTED = frozenset(h.lower() for h in MAIL_HEADERS) | {"x-gmail-labels", "x-gm-thrid"}
-_PARSER = BytesHeaderParser(policy=policy.default)
+# compat32 only splits the block into raw name/value pairs (policy.default would build a
+# structured Content-Type just to learn the body is multipart); mbox_headers decodes the few
+# values we use with policy.default.
+_PARSER = BytesHeaderParser(policy=policy.compat32)
 # RFC 5322 obs-field allows blanks before the colon ("Subject :"); the stdlib parser does not.
 _OBS_FIELD = re.compile(rb"^([\x21-\x39\x3b-\x7e]+)[ \t]+:", re.MULTILINE)
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, BinaryIO, cast
 
 import pytest
 
 from connectors.base import Connector, Me, Window
 from connectors.errors import FatalError
 from connectors.mbox import NO_DATE, MboxConnector, build
+from connectors.mbox_frame import FrameStats, frame_mbox
 from models.config import MboxAccount
 from models.records import Batch, Interaction, Skip
 from tests.connectors.contract import ConnectorContract, drain, keys_of
@@ -340,6 +343,42 @@ def test_eml_body_from_lines_never_split(tmp_path: Path) -> None:
     body = f"quoted:\n\n{sep}\nFrom: someone@else.example\n"
     record = one(tmp_path, message(body=body), name="m.eml")
     assert record.key == "mbox:arch:m1@example.org"
+
+
+class Trickle(io.RawIOBase):
+    """A file that hands out at most 7 bytes per read, so every separator straddles a read."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.data.seek(offset, whence)
+
+    def readinto(self, buffer: Any) -> int:
+        chunk = self.data.read(min(len(buffer), 7))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+
+def test_framing_does_not_depend_on_read_sizes() -> None:
+    body = "x" * 70_000 + "\nFrom time to time\n>From q\n"
+    text = "preamble\n\n" + numbered(5) + message(msgid="<long@x>", body=body) + numbered(3)
+    data = text.replace("\n", "\r\n").encode()
+    whole = list(frame_mbox(io.BytesIO(data), 0, 1, FrameStats()))
+    trickled = list(frame_mbox(cast(BinaryIO, Trickle(data)), 0, 1, FrameStats()))
+    assert len(whole) == 9 and whole == trickled
+    lines = data.split(b"\n")
+    for raw in whole:
+        assert raw.from_line is not None and lines[raw.line - 1].startswith(raw.from_line)
+        assert data[raw.start : raw.end].startswith(b"From ")
+    resumed = list(frame_mbox(io.BytesIO(data), whole[4].end, whole[5].line, FrameStats()))
+    assert resumed == whole[5:]
 
 
 def test_not_a_mailbox_is_one_named_skip(tmp_path: Path) -> None:
