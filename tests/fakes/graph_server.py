@@ -259,7 +259,10 @@ class FakeGraph:
         start, end = _parse(state["w"][0]), _parse(state["w"][1])
         with self.lock:
             items = self._items(box, start, end, state["since"], state["at"])
-        page = items[state["skip"] : state["skip"] + size]
+            page = [
+                copy.deepcopy(box.events[i]) if isinstance(i, str) else i
+                for i in items[state["skip"] : state["skip"] + size]
+            ]
         body: dict[str, Any] = {"value": page}
         if state["skip"] + size < len(items):
             token = _encode({**state, "skip": state["skip"] + size})
@@ -271,7 +274,9 @@ class FakeGraph:
 
     def _items(
         self, box: Mailbox, start: datetime, end: datetime, since: int | None, at: int
-    ) -> list[dict[str, Any]]:
+    ) -> list[str | dict[str, Any]]:
+        """Event ids (copied only when served) or `@removed` entries, in a stable order."""
+
         def in_window(event: dict[str, Any]) -> bool:
             try:
                 s, e = _event_bounds(event)
@@ -280,17 +285,15 @@ class FakeGraph:
             return s < end and e > start
 
         if since is None:
-            return [
-                copy.deepcopy(box.events[i]) for i in sorted(box.events) if in_window(box.events[i])
-            ]
+            return [i for i in sorted(box.events) if in_window(box.events[i])]
         changed = sorted((v, i) for i, v in box.changed.items() if since < v <= at)
-        out: list[dict[str, Any]] = []
+        out: list[str | dict[str, Any]] = []
         for _, event_id in changed:
             event = box.events.get(event_id)
             if event is None or not in_window(event):
                 out.append({"id": event_id, "@removed": {"reason": "deleted"}})
             else:
-                out.append(copy.deepcopy(event))
+                out.append(event_id)
         return out
 
 
