@@ -1,0 +1,81 @@
+"""A real SMTP server on 127.0.0.1 (aiosmtpd) that records what it accepts.
+
+`fail_next` answers the next DATA commands with a temporary 451, like a greylisting or
+overloaded relay; TLS (STARTTLS or implicit) and AUTH are switched on with trustme certs.
+"""
+
+from __future__ import annotations
+
+import email
+import ssl
+from dataclasses import dataclass, field
+from email.message import Message
+from email.policy import default
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+
+@dataclass
+class Recorder:
+    messages: list[Message] = field(default_factory=list)
+    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
+    fail_next: int = 0
+    attempts: int = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.attempts += 1
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            return "451 4.3.0 Temporary failure, try again later"
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        self.messages.append(email.message_from_bytes(envelope.content, policy=default))
+        return "250 OK"
+
+
+class FakeSmtp:
+    """Context manager: `port` is where it listens; `recorder.messages` what arrived."""
+
+    def __init__(
+        self,
+        *,
+        starttls_context: ssl.SSLContext | None = None,
+        implicit_tls_context: ssl.SSLContext | None = None,
+        credentials: tuple[str, str] | None = None,
+    ) -> None:
+        self.recorder = Recorder()
+        kwargs: dict[str, Any] = {}
+        if starttls_context is not None:
+            kwargs.update(tls_context=starttls_context, require_starttls=True)
+        if implicit_tls_context is not None:
+            kwargs["ssl_context"] = implicit_tls_context
+        if credentials is not None:
+            user, password = credentials
+
+            def check(
+                server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+            ) -> AuthResult:
+                ok = isinstance(auth_data, LoginPassword) and (
+                    auth_data.login.decode(),
+                    auth_data.password.decode(),
+                ) == (user, password)
+                return AuthResult(success=ok)
+
+            kwargs.update(
+                authenticator=check,
+                auth_required=True,
+                auth_require_tls=starttls_context is not None,
+            )
+        self.controller = Controller(self.recorder, hostname="127.0.0.1", port=0, **kwargs)
+
+    @property
+    def port(self) -> int:
+        return int(self.controller.port)
+
+    def __enter__(self) -> FakeSmtp:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.controller.stop()
