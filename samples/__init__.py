@@ -1,0 +1,1 @@
+"""Sample data for `keepwarm demo`: generated on demand, never committed (see generate.py)."""
