@@ -23,7 +23,7 @@ from connectors.base import Me, Window, window_bounds
 from connectors.errors import FatalError
 from connectors.ics_read import FileResult, read_ics_file
 from models.config import IcsAccount
-from models.records import Batch, Interaction, Skip
+from models.records import Batch, Interaction, Skip, Sweep
 
 _SAME_WINDOW = timedelta(days=1)
 _STAMP = "%Y-%m-%dT%H:%M:%SZ"
@@ -109,9 +109,12 @@ class IcsConnector:
         batch = Batch()
         yielded = False
 
+        round_id = f"{digest[:16]}:{start:%Y%m%dT%H%M%S}:{end:%Y%m%dT%H%M%S}"
+
         def close() -> Batch:
             batch.cursor = _dump_cursor(digest, start, end, done, skipped)
             batch.seen = len(batch.interactions) + len(batch.skipped)
+            batch.round = round_id
             return batch
 
         for index, item in enumerate(self._stream(files, start, end)):
@@ -129,8 +132,11 @@ class IcsConnector:
                 yield close()
                 yielded = True
                 batch = Batch()
-        if batch.interactions or batch.skipped or not (yielded or resumed):
-            yield close()
+        if batch.interactions or batch.skipped or yielded or not resumed:
+            # The read of this window is complete: occurrences it no longer has are gone.
+            last = close()
+            last.sweep = Sweep(f"ics:{self.account}:", start, end)
+            yield last
 
     def _stream(
         self, files: list[Path], start: datetime, end: datetime

@@ -18,7 +18,7 @@ from connectors.errors import FatalError
 from connectors.vcard_card import CardFacts, card_facts
 from connectors.vcard_lines import RawCard, decode_file, split_cards
 from models.config import VcardAccount
-from models.records import Batch, ContactCard, Skip
+from models.records import Batch, ContactCard, Skip, Sweep
 
 SOURCE = "vcard"
 VCARD_SUFFIXES = frozenset({".vcf", ".vcard"})
@@ -119,7 +119,8 @@ class VcardConnector:
         saved = None if window is not None else Cursor.decode(cursor)
         start = saved.done if saved is not None and saved.digest == digest else 0
         resuming = saved is not None and saved.digest == digest
-        batch = Batch()
+        round_id = digest[:64]
+        batch = Batch(round=round_id)
         position = 0
         yielded = False
         for unit in self._units(files):
@@ -133,9 +134,11 @@ class VcardConnector:
             if batch.seen >= self.batch_size:
                 batch.cursor = Cursor(digest, position).encode()
                 yield batch
-                batch, yielded = Batch(), True
-        if batch.seen or (not yielded and not resuming):
+                batch, yielded = Batch(round=round_id), True
+        if batch.seen or yielded or not resuming:
+            # The export was read to the end: cards it no longer has were deleted.
             batch.cursor = Cursor(digest, position).encode()
+            batch.sweep = Sweep(f"{SOURCE}:{self.account}:")
             yield batch
 
     def _units(self, files: list[tuple[str, Path]]) -> Iterator[Unit]:

@@ -76,6 +76,17 @@ class Skip:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class Sweep:
+    """Sent with the last batch of a full read ("round"): every stored record under `prefix`
+    (interactions: inside [since, until)) that this round did not deliver is gone at the
+    source, so the store deletes it. Mark-and-sweep, keyed by `Batch.round`."""
+
+    prefix: str
+    since: datetime | None = None
+    until: datetime | None = None
+
+
 @dataclass(slots=True)
 class Batch:
     """What a connector yields: records plus the cursor that is valid once they are stored."""
@@ -87,3 +98,5 @@ class Batch:
     cursor: str | None = None
     seen: int = 0
     me_aliases: tuple[str, ...] = ()
+    round: str | None = None
+    sweep: Sweep | None = None

@@ -76,7 +76,7 @@ class IdentityResolver:
         self.session.flush([person])
         return person
 
-    def apply_card(self, card: ContactCard) -> None:
+    def apply_card(self, card: ContactCard, round_id: str | None = None) -> None:
         """Upsert the card and attach its identities to one person."""
         identities = [("email", e) for e in card.emails] + [("phone", p) for p in card.phones]
         row = self.session.get(CardRow, card.key)
@@ -86,7 +86,7 @@ class IdentityResolver:
         row.source, row.account, row.name = card.source, card.account, card.name
         row.emails, row.phones = list(card.emails), list(card.phones)
         row.categories, row.birthday = list(card.categories), card.birthday
-        row.is_org, row.origin = card.is_org, card.origin
+        row.is_org, row.origin, row.round = card.is_org, card.origin, round_id
         if card.is_org:
             row.person_id = None
             return

@@ -64,6 +64,7 @@ class CardRow(Base):
     birthday: Mapped[str | None] = mapped_column(String(20), nullable=True)
     is_org: Mapped[bool] = mapped_column(Boolean, default=False)
     origin: Mapped[str] = mapped_column(String(500), default="")
+    round: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
 class InteractionRow(Base):
@@ -83,6 +84,7 @@ class InteractionRow(Base):
     declined: Mapped[bool] = mapped_column(Boolean, default=False)
     subject: Mapped[str | None] = mapped_column(Text, nullable=True)
     thread_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    round: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
 class ParticipantRow(Base):

@@ -17,13 +17,13 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, delete, event, insert, select, update
+from sqlalchemy import Engine, and_, create_engine, delete, event, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.config import RulesConfig
-from models.records import Batch, Interaction
+from models.records import Batch, Interaction, Sweep
 from models.resolve import IdentityResolver
-from models.schema import InteractionRow, ParticipantRow, SyncStateRow
+from models.schema import CardRow, InteractionRow, ParticipantRow, SyncStateRow
 
 
 def utc_naive(moment: datetime) -> datetime:
@@ -132,18 +132,22 @@ class Store:
         with self.session() as session:
             resolver = IdentityResolver(session, rules)
             for card in batch.cards:
-                resolver.apply_card(card)
+                resolver.apply_card(card, batch.round)
                 result.cards += 1
-            ins, upd = _upsert_interactions(session, batch.interactions)
+            ins, upd = _upsert_interactions(session, batch.interactions, batch.round)
             result.inserted, result.updated = ins, upd
             if batch.removed_keys:
                 result.removed = _remove(session, batch.removed_keys)
+            if batch.sweep is not None and batch.round is not None:
+                result.removed += _sweep(session, batch.sweep, batch.round)
             resolver.people_for(batch.interactions)
             _save_state(session, account, kind, batch)
         return result
 
 
-def _upsert_interactions(session: Session, records: Sequence[Interaction]) -> tuple[int, int]:
+def _upsert_interactions(
+    session: Session, records: Sequence[Interaction], round_id: str | None = None
+) -> tuple[int, int]:
     """Upsert by stable key; participants are replaced so an edited meeting is current."""
     if not records:
         return 0, 0
@@ -156,7 +160,7 @@ def _upsert_interactions(session: Session, records: Sequence[Interaction]) -> tu
             select(InteractionRow.key, InteractionRow.id).where(InteractionRow.key.in_(chunk))
         ):
             existing[key] = row_id
-    new_rows = [_row_values(r) for k, r in by_key.items() if k not in existing]
+    new_rows = [_row_values(r, round_id) for k, r in by_key.items() if k not in existing]
     if new_rows:
         session.execute(insert(InteractionRow), new_rows)
         for start in range(0, len(new_rows), 500):
@@ -170,7 +174,7 @@ def _upsert_interactions(session: Session, records: Sequence[Interaction]) -> tu
         session.execute(
             update(InteractionRow)
             .where(InteractionRow.id == existing[key])
-            .values(**_row_values(by_key[key]))
+            .values(**_row_values(by_key[key], round_id))
         )
     if updated_keys:
         ids = [existing[k] for k in updated_keys]
@@ -201,8 +205,9 @@ def _upsert_interactions(session: Session, records: Sequence[Interaction]) -> tu
     return len(new_rows), len(updated_keys)
 
 
-def _row_values(record: Interaction) -> dict[str, Any]:
+def _row_values(record: Interaction, round_id: str | None) -> dict[str, Any]:
     return {
+        "round": round_id,
         "key": record.key,
         "source": record.source,
         "account": record.account,
@@ -217,6 +222,27 @@ def _row_values(record: Interaction) -> dict[str, Any]:
         "subject": record.subject,
         "thread_id": record.thread_id,
     }
+
+
+def _sweep(session: Session, sweep: Sweep, round_id: str) -> int:
+    """Delete what a completed full read did not deliver (it is gone at the source)."""
+    stale = and_(
+        InteractionRow.key.startswith(sweep.prefix, autoescape=True),
+        or_(InteractionRow.round.is_(None), InteractionRow.round != round_id),
+    )
+    if sweep.since is not None:
+        stale = and_(stale, InteractionRow.occurred_at >= utc_naive(sweep.since))
+    if sweep.until is not None:
+        stale = and_(stale, InteractionRow.occurred_at < utc_naive(sweep.until))
+    keys = list(session.scalars(select(InteractionRow.key).where(stale)))
+    removed = _remove(session, keys) if keys else 0
+    cards = session.execute(
+        delete(CardRow).where(
+            CardRow.key.startswith(sweep.prefix, autoescape=True),
+            or_(CardRow.round.is_(None), CardRow.round != round_id),
+        )
+    )
+    return removed + int(getattr(cards, "rowcount", 0) or 0)
 
 
 def _remove(session: Session, keys: Sequence[str]) -> int:
