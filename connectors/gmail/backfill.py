@@ -43,7 +43,7 @@ class BackfillState:
     """Where a backfill is; serialised into every batch's cursor."""
 
     history_id: int
-    phase: str = "sent"  # "sent" → "inbound"
+    phase: str = "sent"  # "sent" → "inbound" → "done"
     after: str = ""  # sent phase: the last SENT thread id stored (ids descend)
     page: str = ""  # inbound phase: token of the listing page in progress
     off: int = 0  # inbound phase: listed messages of that page already stored
@@ -128,7 +128,8 @@ class Backfill:
         if state.phase == "sent":
             yield from self._sent_phase(state, sent_ids, window)
             state.phase, state.page, state.off = "inbound", "", 0
-        yield from self._inbound_phase(state, set(sent_ids), window)
+        if state.phase == "inbound":
+            yield from self._inbound_phase(state, set(sent_ids), window)
         yield from self._flush(state.finished_cursor(), force=True)
 
     def _sent_thread_ids(self) -> list[str]:
@@ -216,7 +217,7 @@ class Backfill:
                 if tid not in sent and mid not in cache:
                     per_thread[tid] = per_thread.get(tid, 0) + 1
             by_thread = {t for t, n in per_thread.items() if thread_cost <= n * message_cost}
-            past_window = False
+            since = window.since.timestamp() * 1000 if window and window.since else None
             index = 0
             while index < len(todo):
                 segment = self._segment(todo[index:], sent, cache, by_thread)
@@ -225,10 +226,18 @@ class Backfill:
                 state.off += len(segment)
                 if index >= len(todo):
                     state.page, state.off = next_token, 0
+                # Listing is newest first: once a run of mail is older than the window, stop.
+                if (
+                    not state.page
+                    and state.off == 0
+                    or (since is not None and newest is not None and newest < since)
+                ):
+                    state.phase = "done"
                 yield from self._flush(state.cursor())
-                if window is not None and window.since is not None and newest is not None:
-                    past_window = newest < window.since.timestamp() * 1000
-            if not next_token or past_window:
+                if state.phase == "done":
+                    return
+            if not next_token:
+                state.phase = "done"
                 return
 
     def _segment(

@@ -92,7 +92,8 @@ class GmailClient:
         self.account = account
         self.name = account.name
         self.costs = COSTS[account.quota.costs]
-        rate = account.quota.units_per_second
+        # 2 % headroom: our bucket and Google's start and clip at slightly different moments.
+        rate = account.quota.units_per_second * 0.98
         self.bucket = TokenBucket(rate, rate * burst_seconds, clock, sleep)
         self.backoff = Backoff(sleep=sleep)
         self.meter = Meter()
@@ -164,6 +165,7 @@ class GmailClient:
         pending = list(requests)
         attempt = 0
         while pending:
+            before = len(pending)
             failed: list[tuple[str, HttpRequest]] = []
             worst: HttpError | None = None
             for start in range(0, len(pending), size):
@@ -186,8 +188,10 @@ class GmailClient:
                 assert worst is not None
                 self._note_retry(worst)
                 self.meter.retries += len(failed) - 1
+                # Give up only after `attempts` rounds in a row that made no progress.
+                attempt = attempt + 1 if len(failed) == before else 0
+                self._raise_unless_retriable(worst, method, attempt)
                 self.backoff.wait(attempt)
-                attempt += 1
             pending = failed
         return results
 
