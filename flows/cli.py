@@ -80,7 +80,7 @@ def _print_summaries(results: list[dict[str, Any]]) -> None:
     table.add_column("time", justify="right")
     for r in results:
         if r.get("error"):
-            table.add_row(r["account"], "", "", "", "", "", "", "", f"[red]{r['error']}[/]")
+            table.add_row(r["account"], "", "", "", "", "", "", "", "[red]failed[/]")
             continue
         table.add_row(
             r["account"],

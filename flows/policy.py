@@ -7,7 +7,9 @@ from typing import Any
 
 from connectors.errors import RetriableError
 
-TASK_TIMEOUT_SECONDS = 4 * 3600
+# No Prefect task timeout: tasks run in worker threads, which Prefect cannot interrupt (it
+# warns on every run). Hung calls are bounded where they happen instead: every connector's
+# HTTP requests carry timeouts, and those time-outs are RetriableErrors retried here.
 
 
 def is_transient(exc: BaseException | None) -> bool:

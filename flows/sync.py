@@ -8,7 +8,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows.policy import TASK_TIMEOUT_SECONDS, retry_only_transient
+from flows.policy import retry_only_transient
 from flows.syncing import SyncSummary, sync_account_now
 from models.config import load_config
 from models.store import Store
@@ -28,7 +28,6 @@ class SyncFailed(RuntimeError):
     retries=3,
     retry_delay_seconds=[10, 60, 300],
     retry_condition_fn=retry_only_transient,
-    timeout_seconds=TASK_TIMEOUT_SECONDS,
 )
 def sync_account_task(
     config_path: str,

@@ -257,6 +257,7 @@ def _collect(session: Session, config: Config, day: date, cutoff: datetime) -> l
                     last_direction=last_contact.direction if last_contact else None,
                     days_since=days_since,
                     next_planned_at=next_planned_at,
+                    as_of=day,
                 ),
                 contact_days_by_month=_by_month(contact_days, day),
                 birthday=next((card.birthday for card in person_cards if card.birthday), None),

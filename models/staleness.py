@@ -41,7 +41,7 @@ def inferred_cadence(contact_days: Sequence[date]) -> int | None:
     if len(days) < MIN_DAYS_TO_INFER:
         return None
     gaps = [(b - a).days for a, b in itertools.pairwise(days)]
-    return max(1, round(median(gaps)))
+    return max(1, int(median(gaps) + 0.5))  # half up: a 4.5-day rhythm is "every 5 days"
 
 
 def choose_cadence(
@@ -87,8 +87,10 @@ def first_name(name: str) -> str:
     return name.split()[0] if name.split() else name
 
 
-def _day(moment: datetime) -> str:
-    return f"{moment.day} {moment.strftime('%b')}"
+def _day(moment: datetime, today: date | None = None) -> str:
+    """`1 Aug`, with the year when it is not this year's."""
+    text = f"{moment.day} {moment.strftime('%b')}"
+    return text if today is None or moment.year == today.year else f"{text} {moment.year}"
 
 
 _CADENCE_PHRASE = {
@@ -108,6 +110,7 @@ def reason_text(
     last_direction: str | None,
     days_since: int | None,
     next_planned_at: datetime | None,
+    as_of: date | None = None,
 ) -> str:
     """One sentence that says why this person is where they are in the list."""
     who = first_name(name)
@@ -122,7 +125,7 @@ def reason_text(
         else:
             what = f"You last emailed {who}"
         day_word = "day" if days_since == 1 else "days"
-        text = f"{what} on {_day(last_at)} ({days_since} {day_word}); {rule}."
+        text = f"{what} on {_day(last_at, as_of)} ({days_since} {day_word}); {rule}."
     if next_planned_at is not None:
-        text += f" Next meeting planned {_day(next_planned_at)}."
+        text += f" Next meeting planned {_day(next_planned_at, as_of)}."
     return text

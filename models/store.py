@@ -7,6 +7,7 @@ no gaps (the cursor never runs ahead of the data).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,7 +18,20 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, and_, create_engine, delete, event, insert, or_, select, update
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import (
+    Engine,
+    and_,
+    create_engine,
+    delete,
+    event,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.config import RulesConfig
@@ -74,12 +88,23 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+_MIGRATION_LOCK = threading.Lock()
+_PG_MIGRATION_LOCK_ID = 0x6B65657077  # "keepw": one migrator at a time across processes
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision (no-op when already there)."""
-    script_location = str(resources.files("models") / "migrations")
+    """Bring the schema to the newest Alembic revision (no-op when already there).
+
+    Alembic is not thread-safe and concurrent DDL races, so migrations are serialised within
+    the process (a lock) and, on PostgreSQL, across processes (an advisory lock)."""
     cfg = AlembicConfig()
-    cfg.set_main_option("script_location", script_location)
-    with engine.begin() as connection:
+    cfg.set_main_option("script_location", str(resources.files("models") / "migrations"))
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    with _MIGRATION_LOCK, engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK_ID})"))
+        if MigrationContext.configure(connection).get_current_revision() == head:
+            return
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
 

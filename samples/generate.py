@@ -23,6 +23,7 @@ import base64
 import itertools
 import json
 import random
+import statistics
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -1295,9 +1296,12 @@ def build_calendar(today: date) -> Calendar:
 
 
 def median_gap(days: Sequence[int]) -> int | None:
+    """DESIGN's rule: the median gap once there are at least three contact days (half up)."""
     distinct = sorted(set(days))
-    gaps = sorted(b - a for a, b in itertools.pairwise(distinct))
-    return gaps[len(gaps) // 2] if gaps else None
+    if len(distinct) < 3:
+        return None
+    gaps = [b - a for a, b in itertools.pairwise(distinct)]
+    return max(1, int(statistics.median(gaps) + 0.5))
 
 
 def status_for(days_since: int | None, cadence: int) -> str:
