@@ -7,6 +7,7 @@ overloaded relay; TLS (STARTTLS or implicit) and AUTH are switched on with trust
 from __future__ import annotations
 
 import email
+import socket
 import ssl
 from dataclasses import dataclass, field
 from email.message import Message
@@ -32,6 +33,13 @@ class Recorder:
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         self.messages.append(email.message_from_bytes(envelope.content, policy=default))
         return "250 OK"
+
+
+def _free_port() -> int:
+    """aiosmtpd's Controller needs a concrete port (it connects to itself to check)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 class FakeSmtp:
@@ -67,11 +75,8 @@ class FakeSmtp:
                 auth_required=True,
                 auth_require_tls=starttls_context is not None,
             )
-        self.controller = Controller(self.recorder, hostname="127.0.0.1", port=0, **kwargs)
-
-    @property
-    def port(self) -> int:
-        return int(self.controller.port)
+        self.port = _free_port()
+        self.controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port, **kwargs)
 
     def __enter__(self) -> FakeSmtp:
         self.controller.start()
