@@ -153,7 +153,7 @@ def _print_report(
         report = build_report(store, config, as_of, limit=limit)
     finally:
         store.close()
-    text = render(report, fmt)
+    text = render(report, fmt, config)
     if fmt == "text":
         out.print(text, end="", highlight=False, markup=False, soft_wrap=True)
     else:

@@ -20,7 +20,7 @@ def build_report_task(config_path: str, as_of: date | None = None, fmt: str = "j
     config = load_config(config_path)
     store = Store(config.store.url)
     try:
-        return render(build_report(store, config, as_of), fmt)
+        return render(build_report(store, config, as_of), fmt, config)
     finally:
         store.close()
 
