@@ -1,9 +1,14 @@
-"""Outlook / Microsoft 365 calendars through Microsoft Graph.
+"""Outlook / Microsoft 365 calendars (and, opt-in, mail headers) through Microsoft Graph.
 
-Delegated mode reads your own calendar (`/me`); app mode reads each configured user's
-(`/users/{id}`) with one app token, fetching up to four calendars at once while yielding
+Delegated mode reads your own mailbox (`/me`); app mode reads each configured user's
+(`/users/{id}`) with one app token, fetching up to four mailboxes at once while yielding
 their pages in a fixed order, so cursors stay reproducible. Each page is one Batch whose
 cursor is the state after that page.
+
+Per mailbox the cursor holds `{"calendar": RoundState, "mail": {"sent": …, "inbox": …}}`
+(app mode: `{"users": {upn: that}}`); the calendar is read first, then Sent Items, then Inbox.
+Every batch carries its collection's round id and the last batch of an initial round a
+Sweep of that collection's key prefix and window (see connectors.outlook.calendar).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -21,14 +26,27 @@ import requests
 
 from connectors.base import Me, Window, window_bounds
 from connectors.outlook.auth import TokenProvider
-from connectors.outlook.calendar import CalendarState, calendar_pages, day_floor
+from connectors.outlook.calendar import Page, RoundState, calendar_pages, day_floor
 from connectors.outlook.http import MAX_IN_FLIGHT, CASession, GraphClient, limiter_for
-from connectors.outlook.mapping import BadEvent, event_interaction, event_key
+from connectors.outlook.mail import (
+    FOLDERS,
+    mail_pages,
+    mail_prefix,
+    message_interaction,
+    message_key,
+)
+from connectors.outlook.mapping import (
+    BadEvent,
+    calendar_prefix,
+    event_interaction,
+    event_key,
+    legacy_prefix,
+)
 from models.config import OutlookAccount
 from models.identity import normalize_email
-from models.records import Batch, Skip
+from models.records import Batch, Skip, Sweep
 
-_Page = tuple[list[dict[str, Any]], CalendarState]
+_Unit = tuple[str, Page]  # ("calendar" | a mail folder segment, one page)
 _DONE = object()
 
 
@@ -70,34 +88,81 @@ class OutlookConnector:
 
     def batches(self, cursor: str | None, window: Window | None = None) -> Iterator[Batch]:
         saved = self._load(cursor)
+        if self.config.mode == "app":
+            yield from self._org_batches(saved, window)
+        else:
+            yield from self._my_batches(saved, window)
+
+    # -- one mailbox ----------------------------------------------------------------
+
+    def _units(self, base: str, saved: dict[str, Any], window: Window | None) -> Iterator[_Unit]:
+        """The calendar's pages, then (opt-in) each mail folder's, for `/me` or `/users/{id}`."""
+        now = self.now()
         start, end = window_bounds(
-            window, self.now(), self.config.lookback_days, self.config.lookahead_days
+            window, now, self.config.lookback_days, self.config.lookahead_days
         )
         wanted = (day_floor(start), day_floor(end)) if window is None else (start, end)
         fresh = window is not None
-        if self.config.mode == "app":
-            yield from self._org_batches(saved, wanted, fresh)
-        else:
-            yield from self._my_batches(saved, wanted, fresh)
-
-    # -- delegated ------------------------------------------------------------------
-
-    def _my_batches(
-        self, saved: dict[str, Any], wanted: tuple[datetime, datetime], fresh: bool
-    ) -> Iterator[Batch]:
-        me, aliases = self._whoami()
-        pages = calendar_pages(
+        for page in calendar_pages(
             self.client,
             graph_endpoint=self.config.graph_endpoint,
-            base="/me",
-            state=CalendarState.from_json(saved),
+            base=base,
+            state=RoundState.from_json(saved.get("calendar")),
             wanted=wanted,
             fresh=fresh,
             page_size=self.batch_size,
-        )
-        for items, state in pages:
-            batch = self._batch(items, me, None)
-            batch.cursor = _dumps(state.to_json())
+        ):
+            yield "calendar", page
+        if not self.config.include_mail:
+            return
+        if window is None:
+            since: datetime | None = day_floor(now - timedelta(days=self.config.lookback_days))
+            until: datetime | None = None
+        else:
+            since, until = window.since, window.until
+        folders = saved.get("mail") if isinstance(saved.get("mail"), dict) else {}
+        assert isinstance(folders, dict)
+        for folder, segment in FOLDERS:
+            for page in mail_pages(
+                self.client,
+                graph_endpoint=self.config.graph_endpoint,
+                base=base,
+                folder=folder,
+                state=RoundState.from_json(folders.get(segment)),
+                since=since,
+                until=until,
+                fresh=fresh,
+                page_size=self.batch_size,
+                store_subjects=self.me.store_subjects,
+            ):
+                yield segment, page
+
+    @staticmethod
+    def _mailbox_state(raw: Any) -> dict[str, Any]:
+        """A mailbox's saved state; a pre-mail cursor was the calendar's state by itself."""
+        if not isinstance(raw, dict):
+            return {}
+        if "window" in raw:
+            return {"calendar": raw}
+        return dict(raw)
+
+    @staticmethod
+    def _advance(state: dict[str, Any], slot: str, page: Page) -> None:
+        if slot == "calendar":
+            state["calendar"] = page.state.to_json()
+        else:
+            mail = state.get("mail")
+            state["mail"] = {**(mail if isinstance(mail, dict) else {}), slot: page.state.to_json()}
+
+    # -- delegated ------------------------------------------------------------------
+
+    def _my_batches(self, saved: dict[str, Any], window: Window | None) -> Iterator[Batch]:
+        me, aliases = self._whoami()
+        state = self._mailbox_state(saved)
+        for slot, page in self._units("/me", state, window):
+            batch = self._batch(slot, page, me, None, window)
+            self._advance(state, slot, page)
+            batch.cursor = _dumps(state)
             batch.me_aliases = aliases
             yield batch
 
@@ -115,13 +180,14 @@ class OutlookConnector:
 
     # -- app (organisation) ---------------------------------------------------------
 
-    def _org_batches(
-        self, saved: dict[str, Any], wanted: tuple[datetime, datetime], fresh: bool
-    ) -> Iterator[Batch]:
+    def _org_batches(self, saved: dict[str, Any], window: Window | None) -> Iterator[Batch]:
         users = [u.lower() for u in self.config.users]
         raw = saved.get("users")
         prior: dict[str, Any] = raw if isinstance(raw, dict) else {}
-        states: dict[str, Any] = {u: prior.get(u) for u in users if prior.get(u) is not None}
+        states: dict[str, dict[str, Any]] = {
+            u: self._mailbox_state(prior.get(u)) for u in users if prior.get(u) is not None
+        }
+        initial = {u: dict(states.get(u) or {}) for u in users}  # read by the fetch threads
         stop = threading.Event()
         queues: dict[str, queue.Queue[Any]] = {u: queue.Queue(maxsize=2) for u in users}
 
@@ -137,16 +203,9 @@ class OutlookConnector:
         def fetch(user: str) -> None:
             q = queues[user]
             try:
-                for page in calendar_pages(
-                    self.client,
-                    graph_endpoint=self.config.graph_endpoint,
-                    base=f"/users/{quote(user, safe='@.')}",
-                    state=CalendarState.from_json(states.get(user)),
-                    wanted=wanted,
-                    fresh=fresh,
-                    page_size=self.batch_size,
-                ):
-                    if not put(q, page):
+                base = f"/users/{quote(user, safe='@.')}"
+                for unit in self._units(base, initial[user], window):
+                    if not put(q, unit):
                         return
                 put(q, _DONE)
             except BaseException as exc:  # handed to the consumer, raised there
@@ -158,15 +217,16 @@ class OutlookConnector:
                 pool.submit(fetch, user)
             for user in users:
                 user_me = self.me.with_aliases([a for a in [normalize_email(user)] if a])
+                state = states.setdefault(user, {})
                 while True:
                     item = queues[user].get()
                     if item is _DONE:
                         break
                     if isinstance(item, BaseException):
                         raise item
-                    items, state = item
-                    states[user] = state.to_json()
-                    batch = self._batch(items, user_me, user)
+                    slot, page = item
+                    batch = self._batch(slot, page, user_me, user, window)
+                    self._advance(state, slot, page)
                     batch.cursor = _dumps({"users": states})
                     yield batch
         finally:
@@ -175,7 +235,21 @@ class OutlookConnector:
 
     # -- shared ---------------------------------------------------------------------
 
-    def _batch(self, items: list[dict[str, Any]], me: Me, user: str | None) -> Batch:
+    def _batch(
+        self, slot: str, page: Page, me: Me, user: str | None, window: Window | None
+    ) -> Batch:
+        if slot == "calendar":
+            batch = self._calendar_batch(page.items, me, user)
+            prefix = (legacy_prefix if page.legacy else calendar_prefix)(self.account, user)
+        else:
+            batch = self._mail_batch(page.items, me, user, slot, window)
+            prefix = mail_prefix(self.account, slot, user)
+        batch.round = page.round
+        if page.sweep is not None:
+            batch.sweep = Sweep(prefix, page.sweep[0], page.sweep[1])
+        return batch
+
+    def _calendar_batch(self, items: list[dict[str, Any]], me: Me, user: str | None) -> Batch:
         batch = Batch(seen=len(items))
         for event in items:
             event_id = event.get("id") if isinstance(event, dict) else None
@@ -192,6 +266,34 @@ class OutlookConnector:
                 batch.skipped.append(Skip(where, str(exc)))
                 continue
             if record is not None:
+                batch.interactions.append(record)
+        return batch
+
+    def _mail_batch(
+        self,
+        items: list[dict[str, Any]],
+        me: Me,
+        user: str | None,
+        segment: str,
+        window: Window | None,
+    ) -> Batch:
+        batch = Batch(seen=len(items))
+        for message in items:
+            message_id = message.get("id") if isinstance(message, dict) else None
+            if not isinstance(message, dict) or not isinstance(message_id, str):
+                where = f"{mail_prefix(self.account, segment, user)}?"
+                batch.skipped.append(Skip(where, "message without an id"))
+                continue
+            key = message_key(self.account, segment, message_id, user)
+            if "@removed" in message:
+                batch.removed_keys.append(key)
+                continue
+            record = message_interaction(
+                message, key=key, account=self.account, me=me, sent=segment == "sent"
+            )
+            if isinstance(record, Skip):
+                batch.skipped.append(record)
+            elif window is None or window.contains(record.occurred_at):
                 batch.interactions.append(record)
         return batch
 

@@ -205,8 +205,10 @@ class GraphClient:
             if status == 403:
                 raise FatalError(
                     self.account,
-                    f"Graph denied access ({_error_code(response)}); grant the app "
-                    "Calendars.Read (delegated) or Calendars.Read application permission",
+                    f"Graph denied access ({_error_code(response)}) to {url}; grant the app "
+                    "Calendars.Read (and Mail.ReadBasic with include_mail) as delegated "
+                    "permissions, or Calendars.Read (and Mail.ReadBasic.All) as application "
+                    "permissions",
                 )
             raise FatalError(
                 self.account, f"Graph answered {status} ({_error_code(response)}) for {url}"

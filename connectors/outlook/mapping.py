@@ -1,14 +1,18 @@
 """A Graph event (one occurrence) → an Interaction, through the shared meeting rules.
 
 Keys. DESIGN.md proposed `outlook:<account>:<event id>:<occurrence start>`. We key by the
-event id alone (`outlook:<account>:<event id>`, and `outlook:<account>:<user>:<event id>` in
-app mode) because:
+event id alone, under a calendar segment: `outlook:<account>:cal:<event id>`, and
+`outlook:<account>:<user>:cal:<event id>` in app mode, because:
 - `@removed` entries in a delta carry only the id, so a key with the start could not be
   removed without a lookup the connector cannot do (it never reads the store);
 - a moved occurrence (an exception) keeps its id, so a start inside the key would leave the
   old-start row behind as a duplicate meeting;
 - Graph already gives every occurrence of a series its own id (derived from the series and
-  the original start), so the id alone is one row per occurrence.
+  the original start), so the id alone is one row per occurrence;
+- the `cal:` segment keeps calendar keys apart from mail keys (`…:mail:<folder>:<id>`), so
+  the sweep after a calendar round (a key prefix) can never touch mail, and vice versa.
+Keys without the segment (`outlook:<account>[:<user>]:<event id>`) came from before the
+sweep; the first initial round after an upgrade sweeps that older prefix (see `legacy_prefix`).
 """
 
 from __future__ import annotations
@@ -27,10 +31,22 @@ class BadEvent(ValueError):
     """The event lacks what we need; it becomes a Skip."""
 
 
+def mailbox_prefix(account: str, user: str | None = None) -> str:
+    """`outlook:<account>:`, or `outlook:<account>:<user>:` for one user of an app account."""
+    return f"outlook:{account}:{user.lower()}:" if user else f"outlook:{account}:"
+
+
+def calendar_prefix(account: str, user: str | None = None) -> str:
+    return f"{mailbox_prefix(account, user)}cal:"
+
+
+def legacy_prefix(account: str, user: str | None = None) -> str:
+    """Where calendar keys lived before the `cal:` segment (swept once after upgrading)."""
+    return mailbox_prefix(account, user)
+
+
 def event_key(account: str, event_id: str, user: str | None = None) -> str:
-    if user:
-        return f"outlook:{account}:{user.lower()}:{event_id}"
-    return f"outlook:{account}:{event_id}"
+    return f"{calendar_prefix(account, user)}{event_id}"
 
 
 def parse_graph_time(value: Mapping[str, Any] | None, all_day: bool) -> datetime:

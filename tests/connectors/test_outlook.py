@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ from connectors.base import Me
 from connectors.outlook import OutlookConnector
 from connectors.outlook.auth import run_auth
 from models.config import OutlookAccount, RulesConfig
+from models.records import Batch, Interaction
 from models.schema import InteractionRow, ParticipantRow
 from models.store import Store
 from tests.connectors.contract import ConnectorContract
@@ -193,14 +195,14 @@ def test_first_then_nightly_sync_match_ground_truth(world: World) -> None:
     store = Store(f"sqlite:///{world.tmp / 'kw.db'}")
     conn = connector(world.delegated(), batch_size=20)
     sync(store, conn)
-    assert table(store, "outlook:work:") == cal.truth()
+    assert table(store, "outlook:work:cal:") == cal.truth()
     assert world.graph.utc_missing == 0
     truth = cal.truth()
     assert any(t.planned for t in truth.values()) and any(t.counts for t in truth.values())
     assert any(not t.counts and not t.planned for t in truth.values())
     change_between_runs(cal)
     sync(store, connector(conn.config, batch_size=20))
-    assert table(store, "outlook:work:") == cal.truth()
+    assert table(store, "outlook:work:cal:") == cal.truth()
     assert world.graph.violations == 0
 
 
@@ -212,15 +214,64 @@ def test_faults_end_in_the_same_table(world: World) -> None:
     sync(store, connector(account, batch_size=7))
     world.graph.fail_next(4, 503, retry_after=None)
     world.graph.expire_access_tokens_after(3)
-    # A resync after 410 sees no deletions (Graph reports none on a fresh round), so this
-    # run changes events but deletes none; see the connector's notes.
-    change_between_runs(cal, delete=False)
+    # Events deleted while the delta token was expired: the resync round (410) reports no
+    # deletions, so only its sweep can remove them.
+    change_between_runs(cal, delete=True)
+    gone = sorted(cal.specs)[5:8]
+    for event_id in gone:
+        cal.delete(event_id)
     world.graph.expire_delta_tokens()
     sync(store, connector(account, batch_size=7))
-    assert table(store, "outlook:work:") == cal.truth()
+    held = table(store, "outlook:work:cal:")
+    assert not set(gone) & set(held)
+    assert held == cal.truth()
     assert world.graph.status_counts.get(429) == 6
     assert world.graph.status_counts.get(503) == 4
     assert world.graph.status_counts.get(410) == 1
     assert world.graph.status_counts.get(401, 0) >= 1
     assert "refresh_token" in world.authority.grants
     assert world.graph.violations == 0 and world.graph.peak <= 4
+
+
+def test_rounds_mark_every_batch_and_only_an_initial_round_sweeps(world: World) -> None:
+    cal = calendar(world)
+    account = world.delegated()
+    first = list(connector(account, batch_size=20).batches(None))
+    rounds = {b.round for b in first}
+    assert len(rounds) == 1 and None not in rounds
+    assert [b.sweep is not None for b in first] == [False] * (len(first) - 1) + [True]
+    sweep = first[-1].sweep
+    assert sweep is not None and sweep.prefix == "outlook:work:cal:"
+    assert sweep.since == datetime(2021, 6, 16, tzinfo=UTC)
+    assert sweep.until == datetime(2026, 9, 13, tzinfo=UTC)
+    # resuming mid-round keeps the round's id
+    resumed = list(connector(account, batch_size=20).batches(first[0].cursor))
+    assert {b.round for b in resumed} == rounds and resumed[-1].sweep is not None
+    change_between_runs(cal)
+    replay = list(connector(account, batch_size=20).batches(first[-1].cursor))
+    assert {b.round for b in replay} == rounds  # a replay of that round carries its id
+    assert all(b.sweep is None for b in replay)  # and only carries changes: no sweep
+    world.graph.expire_delta_tokens()
+    resync = list(connector(account, batch_size=20).batches(replay[-1].cursor))
+    assert resync[-1].sweep is not None and resync[-1].round not in rounds
+
+
+def test_pre_round_cursor_sweeps_keys_from_before_the_cal_segment(world: World) -> None:
+    """A cursor saved before rounds existed: the first round also clears the old key space."""
+    calendar(world)
+    store = Store(f"sqlite:///{world.tmp / 'kw.db'}")
+    conn = connector(world.delegated(), batch_size=20)
+    sync(store, conn)
+    state = store.sync_state("work")
+    assert state is not None and state.cursor
+    legacy = json.loads(state.cursor)["calendar"]
+    legacy.pop("round"), legacy.pop("initial")
+    old_key = "outlook:work:AAMkOldStyleKey"
+    record = Interaction(
+        old_key, "outlook", "work", NOW - timedelta(days=3), "meeting", "mutual", (), 1
+    )
+    store.apply_batch("work", "outlook", Batch([record], cursor=json.dumps(legacy)), RulesConfig())
+    sync(store, connector(conn.config, batch_size=20))
+    with store.session() as session:
+        keys = set(session.scalars(select(InteractionRow.key)))
+    assert old_key not in keys and keys and all(k.startswith("outlook:work:cal:") for k in keys)

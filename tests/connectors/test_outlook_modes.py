@@ -14,6 +14,7 @@ from connectors.base import Me, Window
 from connectors.errors import AuthError
 from connectors.outlook.http import CASession
 from connectors.outlook.mapping import BadEvent, event_interaction
+from models.config import RulesConfig
 from models.store import Store
 from tests.connectors import test_outlook as base
 from tests.connectors.test_outlook import NOW, OWNER, World, calendar, connector, sync, table
@@ -32,18 +33,29 @@ def test_org_mode_syncs_three_users_with_one_app_token(world: World) -> None:
     account = world.app("org", USERS)
     sync(store, connector(account, batch_size=4))
     for user, cal in cals.items():
-        assert table(store, f"outlook:org:{user}:") == cal.truth()
+        assert table(store, f"outlook:org:{user}:cal:") == cal.truth()
     assert world.authority.grants.count("client_credentials") == 1
     # nightly: changes in one mailbox only
     cals[USERS[1]].delete(sorted(cals[USERS[1]].specs)[0])
     sync(store, connector(account, batch_size=4))
     for user, cal in cals.items():
-        assert table(store, f"outlook:org:{user}:") == cal.truth()
+        assert table(store, f"outlook:org:{user}:cal:") == cal.truth()
     state = store.sync_state("org")
     assert state is not None and state.cursor
     cursor = json.loads(state.cursor)
     assert sorted(cursor["users"]) == USERS
-    assert all(s["delta"] and s["next"] is None for s in cursor["users"].values())
+    # per-user rounds and sweeps: one user's round never sweeps another's meetings
+    world.graph.expire_delta_tokens()
+    batches = list(connector(account, batch_size=4).batches(state.cursor))
+    sweeps = {b.sweep.prefix: b.round for b in batches if b.sweep is not None}
+    assert sorted(sweeps) == [f"outlook:org:{u}:cal:" for u in USERS]
+    assert len(set(sweeps.values())) == 3
+    for batch in batches:
+        owner = next(u for u in USERS if all(f":{u}:" in i.key for i in batch.interactions))
+        assert batch.round == sweeps[f"outlook:org:{owner}:cal:"]
+    assert all(
+        s["calendar"]["delta"] and not s["calendar"]["next"] for s in cursor["users"].values()
+    )
 
 
 def test_never_more_than_four_in_flight_per_app_across_accounts(world: World) -> None:
@@ -113,20 +125,26 @@ def test_missing_cache_and_bad_secret_are_auth_errors(
         list(connector(world.app("org", [OWNER])).batches(None))
 
 
+def _cal(cursor: str | None) -> dict[str, Any]:
+    """The calendar's round state inside a delegated cursor."""
+    state: dict[str, Any] = json.loads(cursor or "{}")["calendar"]
+    return state
+
+
 def test_drifted_window_starts_a_new_round_and_backfill_reads_its_window(world: World) -> None:
     cal = calendar(world)
     account = world.delegated()
     first = list(connector(account).batches(None))
     cursor = first[-1].cursor
     assert cursor is not None
-    assert json.loads(cursor)["delta"]
+    assert json.loads(cursor)["calendar"]["delta"]
     later = NOW + timedelta(days=3)
     replay = list(connector(account, now=lambda: later).batches(cursor))
-    assert json.loads(replay[-1].cursor or "")["window"] == json.loads(cursor)["window"]
+    assert _cal(replay[-1].cursor)["window"] == _cal(cursor)["window"]
     assert sum(len(b.interactions) for b in replay) == 0
     drifted = NOW + timedelta(days=30)
     again = list(connector(account, now=lambda: drifted).batches(cursor))
-    assert json.loads(again[-1].cursor or "")["window"][0].startswith("2021-07-16")
+    assert _cal(again[-1].cursor)["window"][0].startswith("2021-07-16")
     assert sum(len(b.interactions) for b in again) > 0
     since, until = NOW - timedelta(days=400), NOW - timedelta(days=100)
     backfill = list(connector(account).batches(cursor, Window(since, until)))
@@ -175,7 +193,7 @@ def test_mapping_rules() -> None:
     me = Me(emails=frozenset({OWNER}))
     record = event_interaction(_event(), account="work", me=me)
     assert record is not None
-    assert record.key == "outlook:work:e1"
+    assert record.key == "outlook:work:cal:e1"
     assert record.occurred_at == datetime(2026, 3, 2, 10, 30, tzinfo=UTC)
     assert {(p.value, p.role, p.declined) for p in record.participants} == {
         ("bob@partner.example", "organizer", False),
@@ -202,7 +220,7 @@ def test_mapping_rules() -> None:
     assert paris is not None and paris.occurred_at.hour == 9
     assert event_interaction(_event(type="seriesMaster"), account="w", me=me) is None
     org = event_interaction(_event(), account="o", me=me, user="Ada@Firm.example")
-    assert org is not None and org.key == "outlook:o:ada@firm.example:e1"
+    assert org is not None and org.key == "outlook:o:ada@firm.example:cal:e1"
     with pytest.raises(BadEvent):
         event_interaction(_event(start={"timeZone": "UTC"}), account="w", me=me)
     with pytest.raises(BadEvent):
@@ -211,3 +229,37 @@ def test_mapping_rules() -> None:
             account="w",
             me=me,
         )
+
+
+def test_backfill_sweeps_only_its_window_and_drift_sweeps_the_new_one(world: World) -> None:
+    cal = calendar(world)
+    store = Store(f"sqlite:///{world.tmp / 'kw.db'}")
+    account = world.delegated()
+    sync(store, connector(account, batch_size=20))
+    since, until = NOW - timedelta(days=400), NOW - timedelta(days=100)
+    truth = cal.truth()
+    inside = next(
+        k for k, t in sorted(truth.items()) if since + timedelta(days=2) <= t.start < until
+    )
+    outside = next(k for k, t in sorted(truth.items()) if t.start >= until + timedelta(days=2))
+    cal.delete(inside)
+    cal.delete(outside)
+    world.graph.expire_delta_tokens()  # Graph will not tell us about either deletion
+    state = store.sync_state("work")
+    assert state is not None
+    for batch in connector(account, batch_size=20).batches(state.cursor, Window(since, until)):
+        store.apply_batch("work", "outlook", batch, RulesConfig())
+    held = table(store, "outlook:work:cal:")
+    assert inside not in held  # swept: inside the backfill window, not delivered
+    assert outside in held  # outside the window: a backfill says nothing about it
+    # the next nightly run sees a window that moved (the backfill's): a new initial round
+    later = NOW + timedelta(days=1)
+    sync(store, connector(account, batch_size=20, now=lambda: later))
+    assert table(store, "outlook:work:cal:") == cal.truth()
+    # a drifted window: what was deleted meanwhile inside the new window goes too
+    # (no 410 here: a moved window alone means no replay, so no `@removed` either)
+    drifted = NOW + timedelta(days=30)
+    victim = next(k for k, t in sorted(cal.truth().items()) if t.start >= NOW - timedelta(days=9))
+    cal.delete(victim)
+    sync(store, connector(account, batch_size=20, now=lambda: drifted))
+    assert victim not in table(store, "outlook:work:cal:")
