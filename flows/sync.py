@@ -8,6 +8,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from flows.limits import provider_slot
 from flows.policy import retry_only_transient
 from flows.syncing import SyncSummary, sync_account_now
 from models.config import load_config
@@ -45,7 +46,8 @@ def sync_account_task(
             logger.info("%s: %d batches, %d records read", account, summary.batches, summary.seen)
 
     try:
-        summary = sync_account_now(config, store, account, window, on_batch=progress)
+        with provider_slot(config.account(account)):
+            summary = sync_account_now(config, store, account, window, on_batch=progress)
     finally:
         store.close()
     logger.info(
