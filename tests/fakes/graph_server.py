@@ -1,4 +1,5 @@
-"""A fake Microsoft Graph: calendarView/delta with paging, replay, faults and a concurrency guard.
+"""A fake Microsoft Graph: calendarView/delta and mail folder messages/delta with paging, replay,
+faults and a concurrency guard.
 
 Events are stored per mailbox with the version at which they last changed; a round's links
 encode the window, the version it started at and the offset, so paging is stable and a
@@ -6,6 +7,11 @@ deltaLink replays exactly the changes since its round began. `@removed` entries 
 outside the window, as in Graph. Faults: 429/503 bursts (with or without Retry-After),
 expired delta tokens (410), access tokens expiring mid-run (401). Any moment with more than
 `max_in_flight` requests in flight for one app is recorded as a violation.
+
+Mail: `/mailFolders/{sentitems,inbox}/messages/delta` with `$select` (bodies and
+`internetMessageHeaders` are refused, as delta cannot select the latter), the one filter
+Graph allows on message delta (`receivedDateTime ge …`), paging, deltaLink replay and
+`@removed`; answers carry only the selected fields and the id.
 """
 
 from __future__ import annotations
@@ -47,6 +53,13 @@ def _event_bounds(event: dict[str, Any]) -> tuple[datetime, datetime]:
 
 
 @dataclass
+class Folder:
+    messages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    changed: dict[str, int] = field(default_factory=dict)  # id -> version of last change
+    version: int = 0
+
+
+@dataclass
 class Mailbox:
     upn: str
     mail: str
@@ -54,6 +67,77 @@ class Mailbox:
     changed: dict[str, int] = field(default_factory=dict)  # id -> version of last change
     deleted: set[str] = field(default_factory=set)
     version: int = 0
+    folders: dict[str, Folder] = field(default_factory=dict)
+
+    def folder(self, name: str) -> Folder:
+        return self.folders.setdefault(name.lower(), Folder())
+
+
+# message properties a client may $select on messages/delta (a subset of Graph's)
+MAIL_SELECTABLE = frozenset(
+    {
+        "id",
+        "from",
+        "sender",
+        "toRecipients",
+        "ccRecipients",
+        "bccRecipients",
+        "replyTo",
+        "receivedDateTime",
+        "sentDateTime",
+        "internetMessageId",
+        "conversationId",
+        "inferenceClassification",
+        "isDraft",
+        "isRead",
+        "subject",
+        "categories",
+        "parentFolderId",
+    }
+)
+MAIL_UNSELECTABLE_ON_DELTA = frozenset({"internetMessageHeaders"})
+MAIL_BODIES = frozenset({"body", "uniqueBody", "bodyPreview"})
+
+
+def graph_recipients(addresses: Iterable[str]) -> list[dict[str, Any]]:
+    return [{"emailAddress": {"name": a.split("@")[0].title(), "address": a}} for a in addresses]
+
+
+def graph_message(
+    message_id: str,
+    *,
+    sender: str,
+    to: Iterable[str] = (),
+    cc: Iterable[str] = (),
+    bcc: Iterable[str] = (),
+    at: datetime,
+    classification: str = "focused",
+    draft: bool = False,
+    subject: str = "",
+    conversation: str = "",
+) -> dict[str, Any]:
+    """A full Graph message, body included: the fake serves only what the client selects."""
+    stamp = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    received = (at + timedelta(seconds=2)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "id": message_id,
+        "subject": subject or f"Message {message_id}",
+        "body": {"contentType": "text", "content": "private body text"},
+        "bodyPreview": "private body text",
+        "internetMessageHeaders": [{"name": "X-Private", "value": "never selected"}],
+        "from": graph_recipients([sender])[0],
+        "sender": graph_recipients([sender])[0],
+        "toRecipients": graph_recipients(to),
+        "ccRecipients": graph_recipients(cc),
+        "bccRecipients": graph_recipients(bcc),
+        "sentDateTime": stamp,
+        "receivedDateTime": received,
+        "internetMessageId": f"<{message_id}@mail.example>",
+        "conversationId": conversation or f"conv-{message_id}",
+        "inferenceClassification": classification,
+        "isDraft": draft,
+        "isRead": True,
+    }
 
 
 @dataclass
@@ -97,6 +181,7 @@ class FakeGraph:
         self.epoch = 0  # bumping it expires every outstanding delta/skip token
         self.faults: list[Fault] = []
         self.expire_tokens_at: int | None = None
+        self.mail_selects: list[list[str]] = []
         self.tls = TLSServer(self.wsgi, ca)
         self.url = self.tls.url
         self.endpoint = f"{self.url}/v1.0"
@@ -128,6 +213,21 @@ class FakeGraph:
             box.events.pop(event_id, None)
             box.changed[event_id] = box.version
             box.deleted.add(event_id)
+
+    def put_message(self, upn: str, folder: str, message: dict[str, Any]) -> None:
+        """Add or replace a message in a well-known folder (`sentitems`, `inbox`)."""
+        with self.lock:
+            box = self.mailbox(upn).folder(folder)
+            box.version += 1
+            box.messages[message["id"]] = copy.deepcopy(message)
+            box.changed[message["id"]] = box.version
+
+    def delete_message(self, upn: str, folder: str, message_id: str) -> None:
+        with self.lock:
+            box = self.mailbox(upn).folder(folder)
+            box.version += 1
+            box.messages.pop(message_id, None)
+            box.changed[message_id] = box.version
 
     def fail_next(self, count: int, status: int = 429, retry_after: float | None = 0.1) -> None:
         with self.lock:
@@ -222,11 +322,22 @@ class FakeGraph:
                 f"{self.endpoint}/{parts[0]}"
                 + (f"/{quote(parts[1])}" if parts[0] == "users" else ""),
             )
+        if len(rest) == 4 and rest[0] == "mailFolders" and rest[2:] == ["messages", "delta"]:
+            if rest[1].lower() not in {"sentitems", "inbox"}:
+                return self._error(404, "ErrorItemNotFound", f"folder {rest[1]} not found")
+            return self.mail_delta(
+                request,
+                box,
+                f"{self.endpoint}/{parts[0]}"
+                + (f"/{quote(parts[1])}" if parts[0] == "users" else "")
+                + f"/mailFolders/{rest[1]}/messages/delta",
+                rest[1].lower(),
+            )
         return self._error(404, "ResourceNotFound")
 
-    def _page_size(self, request: Request) -> int:
+    def _page_size(self, request: Request, calendar: bool = True) -> int:
         prefer = ",".join(request.headers.getlist("Prefer"))
-        if 'outlook.timezone="UTC"' not in prefer:
+        if calendar and 'outlook.timezone="UTC"' not in prefer:
             with self.lock:
                 self.utc_missing += 1
         for part in prefer.split(","):
@@ -271,6 +382,83 @@ class FakeGraph:
             token = _encode({**state, "skip": 0})
             body["@odata.deltaLink"] = f"{base}/calendarView/delta?$deltatoken={token}"
         return json_response(body)
+
+    def mail_delta(self, request: Request, box: Mailbox, link: str, name: str) -> Response:
+        size = self._page_size(request, calendar=False)
+        args = request.args
+        state: dict[str, Any]
+        if "$skiptoken" in args or "$deltatoken" in args:
+            state = _decode(args.get("$skiptoken") or args["$deltatoken"])
+            if state["epoch"] != self.epoch:
+                return self._error(410, "SyncStateNotFound", "The sync state has expired.")
+            if "$deltatoken" in args:
+                state = {**state, "since": state["at"], "at": box.folder(name).version, "skip": 0}
+        else:
+            select = [f for f in (args.get("$select") or "").split(",") if f]
+            refused = [f for f in select if f not in MAIL_SELECTABLE]
+            if refused:
+                return self._error(
+                    400, "RequestBroker--ParseUri", f"Could not find a property named {refused}"
+                )
+            ge = None
+            if "$filter" in args:
+                name_, op, value = [*args["$filter"].split(" ", 2), "", ""][:3]
+                if name_ != "receivedDateTime" or op not in {"ge", "gt"}:
+                    return self._error(400, "ErrorInvalidUrlQueryFilter", args["$filter"])
+                ge = value
+            with self.lock:
+                self.mail_selects.append(list(select))
+            state = {
+                "select": select,
+                "ge": ge,
+                "since": None,
+                "at": box.folder(name).version,
+                "skip": 0,
+                "epoch": self.epoch,
+            }
+        with self.lock:
+            folder = box.folder(name)
+            items = self._mail_items(folder, state)
+            page = [
+                self._project(folder.messages[i], state["select"]) if isinstance(i, str) else i
+                for i in items[state["skip"] : state["skip"] + size]
+            ]
+        body: dict[str, Any] = {"value": page}
+        if state["skip"] + size < len(items):
+            body["@odata.nextLink"] = (
+                f"{link}?$skiptoken={_encode({**state, 'skip': state['skip'] + size})}"
+            )
+        else:
+            body["@odata.deltaLink"] = f"{link}?$deltatoken={_encode({**state, 'skip': 0})}"
+        return json_response(body)
+
+    @staticmethod
+    def _project(message: dict[str, Any], select: list[str]) -> dict[str, Any]:
+        fields = set(select) if select else set(message) - MAIL_BODIES
+        fields -= MAIL_UNSELECTABLE_ON_DELTA
+        out = {k: copy.deepcopy(v) for k, v in message.items() if k in fields}
+        out["id"] = message["id"]
+        return out
+
+    @staticmethod
+    def _mail_items(folder: Folder, state: dict[str, Any]) -> list[str | dict[str, Any]]:
+        def wanted(message: dict[str, Any]) -> bool:
+            ge = state.get("ge")
+            return not ge or str(message.get("receivedDateTime") or "") >= ge
+
+        if state["since"] is None:
+            return [i for i in sorted(folder.messages) if wanted(folder.messages[i])]
+        changed = sorted(
+            (v, i) for i, v in folder.changed.items() if state["since"] < v <= state["at"]
+        )
+        out: list[str | dict[str, Any]] = []
+        for _, message_id in changed:
+            message = folder.messages.get(message_id)
+            if message is None:
+                out.append({"id": message_id, "@removed": {"reason": "deleted"}})
+            elif wanted(message):
+                out.append(message_id)
+        return out
 
     def _items(
         self, box: Mailbox, start: datetime, end: datetime, since: int | None, at: int
