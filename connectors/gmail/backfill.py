@@ -227,10 +227,8 @@ class Backfill:
                 if index >= len(todo):
                     state.page, state.off = next_token, 0
                 # Listing is newest first: once a run of mail is older than the window, stop.
-                if (
-                    not state.page
-                    and state.off == 0
-                    or (since is not None and newest is not None and newest < since)
+                if (not state.page and state.off == 0) or (
+                    since is not None and newest is not None and newest < since
                 ):
                     state.phase = "done"
                 yield from self._flush(state.cursor())

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from connectors.base import Me, Window
 from connectors.errors import AuthError
 from connectors.gmail import GmailConnector, build
-from models.config import GmailAccount, MboxAccount, RulesConfig
+from models.config import GmailAccount, GmailQuota, MboxAccount, RulesConfig
 from models.records import Interaction
 from models.schema import InteractionRow, ParticipantRow
 from models.store import Store
@@ -43,7 +43,7 @@ def account_for(fake: FakeGmail, tmp: Path, *, expired: bool = False, **quota: A
         address=ME,
         api_endpoint=fake.endpoint,
         token_file=str(token),
-        quota=quota or FAST,
+        quota=GmailQuota(**(quota or FAST)),
     )
 
 
@@ -218,8 +218,8 @@ def test_faults_end_in_the_same_table_without_duplicates(
                 fake.faults.errors_5xx = 5 if calls["n"] == 2 else 40  # a burst of 503s
 
         fake.faults.on_call = strike
-        quota = {"units_per_second": 1e6 if limited else 1e7, "costs": "2026"}
-        conn = connector(fake, tmp_path, expired=(fault == "token"), **quota)
+        rate = 1e6 if limited else 1e7
+        conn = connector(fake, tmp_path, expired=(fault == "token"), units_per_second=rate)
         sync(store, conn)
         rows = row_count(store)
         if fault == "history":
