@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from models.identity import normalize_email, normalize_phone
 from models.resolve import merge_people, new_person_id
+from models.rules import assign_identities
 from models.schema import CardRow, IdentityRow, PersonRow
 from models.store import Store, utc_naive
 
@@ -126,6 +127,7 @@ def split(store: Store, ref: str, identity: str, default_region: str = "US") -> 
         session.flush()
         row.person_id, row.pinned = new.id, True
         session.flush()
+        assign_identities(session, [(row.kind, row.value, new.id)])
         return _view(session, new)
 
 

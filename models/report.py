@@ -1,25 +1,25 @@
 """The staleness report: who is drifting away, most overdue first (DESIGN.md "Report JSON").
 
-Reads the store with a handful of aggregate queries (never a row per message in Python)
-and applies the decisions of models.staleness.
+Reads the derived `contact` table (models.rules keeps it in step with the stored facts and
+the configured thresholds) with a few aggregate queries that return one row per person,
+never a row per message or per day, and applies the decisions of models.staleness.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field, field_serializer
-from sqlalchemy import Select, and_, case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ScalarSelect, Select, Text, cast, distinct, func, select, true
+from sqlalchemy.orm import Session, aliased
 
 from models.config import Config
-from models.rules import counts_as_contact, happened_by, meeting_attended
+from models.rules import ensure_contacts
 from models.schema import CardRow, IdentityRow, PersonRow
-from models.schema import InteractionRow as I
-from models.schema import ParticipantRow as P
+from models.schema import ContactRow as C
 from models.staleness import (
     CadenceSource,
     Status,
@@ -101,32 +101,6 @@ def cutoff_for(
     return day, datetime.combine(day, time.max, zone).astimezone(UTC)
 
 
-def _counting(cutoff: datetime, config: Config) -> Select[str, datetime, str, str, str, str, int]:
-    return (
-        select(
-            IdentityRow.person_id,
-            I.occurred_at,
-            I.channel,
-            I.direction,
-            I.source,
-            I.account,
-            I.id,
-        )
-        .select_from(P)
-        .join(I, I.id == P.interaction_id)
-        .join(IdentityRow, and_(IdentityRow.kind == P.kind, IdentityRow.value == P.value))
-        .where(counts_as_contact(config.rules), happened_by(utc_naive(cutoff)))
-    )
-
-
-def _as_date(value: object) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
-
-
 def build_report(
     store: Store,
     config: Config,
@@ -144,50 +118,94 @@ def build_report(
     return Report(as_of=day, generated_at=now or datetime.now(UTC), people=people)
 
 
-def _collect(session: Session, config: Config, day: date, cutoff: datetime) -> list[PersonEntry]:
-    counting = _counting(cutoff, config).subquery()
-    c = counting.c
-    year_ago = utc_naive(cutoff - timedelta(days=365))
+def _contact_days(session: Session, cut: datetime) -> dict[str, str]:
+    """Each person's distinct contact days (UTC, ISO text, comma-joined): a row per person,
+    not per day, and parsed only as far as each person needs."""
+    if session.get_bind().dialect.name == "postgresql":
+        joined = func.string_agg(distinct(cast(C.day, Text)), ",")
+    else:
+        joined = func.group_concat(distinct(C.day))
+    query = (
+        select(C.person_id, joined)
+        .where(C.person_id.is_not(None), C.occurred_at <= cut)
+        .group_by(C.person_id)
+    )
+    return {person_id: days or "" for person_id, days in session.execute(query)}
 
-    aggregates = {
-        row.person_id: row
-        for row in session.execute(
-            select(
-                c.person_id,
-                func.max(case((c.direction == "inbound", c.occurred_at))).label("last_in"),
-                func.max(case((c.direction == "outbound", c.occurred_at))).label("last_out"),
-                func.max(case((c.direction != "inbound", c.occurred_at))).label("last_made"),
-                func.count(func.distinct(case((c.occurred_at > year_ago, c.id)))).label("n365"),
-            ).group_by(c.person_id)
+
+def _person_facts(cut: datetime, year_ago: datetime) -> Select[Any]:
+    """Per person: newest inbound/outbound/mutual contact, distinct interactions in the last
+    year and the newest contact row's id, each one short index range (no table scan)."""
+
+    def newest(direction: str) -> ScalarSelect[Any]:
+        return (
+            select(func.max(C.occurred_at))
+            .where(C.person_id == PersonRow.id, C.direction == direction, C.occurred_at <= cut)
+            .correlate(PersonRow)
+            .scalar_subquery()
+        )
+
+    recent = (
+        select(func.count(distinct(C.interaction_id)))
+        .where(C.person_id == PersonRow.id, C.occurred_at > year_ago, C.occurred_at <= cut)
+        .correlate(PersonRow)
+        .scalar_subquery()
+    )
+    return select(
+        PersonRow.id,
+        PersonRow.display_name,
+        PersonRow.cadence_override,
+        PersonRow.tier_override,
+        newest("inbound").label("last_in"),
+        newest("outbound").label("last_out"),
+        newest("mutual").label("last_mutual"),
+        recent.label("n365"),
+    )
+
+
+def _newest_rows(cut: datetime, dialect: str) -> Select[str | None, datetime, str, str, str, str]:
+    """Details of each person's newest counting contact (ties: the newest interaction):
+    one backward index probe per person (PostgreSQL: a LATERAL join; SQLite has none)."""
+    newer = aliased(C)
+    newest = (
+        select(newer.id)
+        .where(newer.person_id == PersonRow.id, newer.occurred_at <= cut)
+        .order_by(newer.occurred_at.desc(), newer.interaction_id.desc())
+        .limit(1)
+        .correlate(PersonRow)
+    )
+    if dialect == "postgresql":
+        found = newest.lateral()
+        return (
+            select(C.person_id, C.occurred_at, C.channel, C.direction, C.source, C.account)
+            .select_from(PersonRow)
+            .join(found, true())
+            .join(C, C.id == found.c.id)
+        )
+    return select(C.person_id, C.occurred_at, C.channel, C.direction, C.source, C.account).where(
+        C.id.in_(select(newest.scalar_subquery()).select_from(PersonRow))
+    )
+
+
+def _collect(session: Session, config: Config, day: date, cutoff: datetime) -> list[PersonEntry]:
+    ensure_contacts(session, config.rules)
+    cut = utc_naive(cutoff)
+    facts = session.execute(_person_facts(cut, utc_naive(cutoff - timedelta(days=365)))).all()
+    dialect = session.get_bind().dialect.name
+    # direction is validated by LastContact (a Literal there, a plain string in the table)
+    last: dict[str | None, tuple[datetime, str, Any, str, str]] = {
+        pid: (at, channel, direction, source, account)
+        for pid, at, channel, direction, source, account in session.execute(
+            _newest_rows(cut, dialect)
         )
     }
-    ranked = select(
-        c.person_id,
-        c.occurred_at,
-        c.channel,
-        c.direction,
-        c.source,
-        c.account,
-        func.row_number()
-        .over(partition_by=c.person_id, order_by=(c.occurred_at.desc(), c.id.desc()))
-        .label("rn"),
-    ).subquery()
-    last = {row.person_id: row for row in session.execute(select(ranked).where(ranked.c.rn == 1))}
-    days: dict[str, list[date]] = defaultdict(list)
-    day_expr = func.date(c.occurred_at)
-    for person_id, contact_day in session.execute(
-        select(c.person_id, day_expr).group_by(c.person_id, day_expr)
-    ):
-        days[person_id].append(_as_date(contact_day))
+    days = _contact_days(session, cut)
     planned = {
         person_id: at
         for person_id, at in session.execute(
-            select(IdentityRow.person_id, func.min(I.occurred_at))
-            .select_from(P)
-            .join(I, I.id == P.interaction_id)
-            .join(IdentityRow, and_(IdentityRow.kind == P.kind, IdentityRow.value == P.value))
-            .where(meeting_attended(config.rules), I.occurred_at > utc_naive(cutoff))
-            .group_by(IdentityRow.person_id)
+            select(C.person_id, func.min(C.occurred_at))
+            .where(C.person_id.is_not(None), C.channel == "meeting", C.occurred_at > cut)
+            .group_by(C.person_id)
         )
     }
     identities: dict[str, tuple[list[str], list[str]]] = defaultdict(lambda: ([], []))
@@ -195,62 +213,76 @@ def _collect(session: Session, config: Config, day: date, cutoff: datetime) -> l
         select(IdentityRow.person_id, IdentityRow.kind, IdentityRow.value).order_by(IdentityRow.id)
     ):
         identities[person_id][0 if kind == "email" else 1].append(value)
-    cards: dict[str, list[CardRow]] = defaultdict(list)
-    for card in session.scalars(select(CardRow).where(CardRow.person_id.is_not(None))):
-        cards[card.person_id or ""].append(card)
+    cards: dict[str, list[tuple[tuple[str, ...], str | None]]] = defaultdict(list)
+    for owner, labels, birthday in session.execute(
+        select(CardRow.person_id, CardRow.categories, CardRow.birthday).where(
+            CardRow.person_id.is_not(None), CardRow.is_org.is_(False)
+        )
+    ):
+        cards[owner or ""].append((tuple(labels or ()), birthday))
 
+    zone = ZoneInfo(config.report.timezone)
+    chart_start = _months_back_start(day, 11).isoformat()
+    tiers: dict[tuple[tuple[str, ...], str | None], str | None] = {}
     entries: list[PersonEntry] = []
-    for person in session.scalars(select(PersonRow)):
-        person_cards = [card for card in cards.get(person.id, []) if not card.is_org]
-        agg = aggregates.get(person.id)
-        made_contact = agg is not None and agg.last_made is not None
-        if not person_cards and not made_contact:
-            continue
-        categories = [cat for card in person_cards for cat in card.categories or []]
-        tier = tier_for(categories, person.tier_override, config.cadence.tiers)
-        contact_days = days.get(person.id, [])
+    for pid, name, override, tier_override, last_in, last_out, last_mutual, n365 in facts:
+        person_cards = cards.get(pid, [])
+        if not person_cards and last_out is None and last_mutual is None:
+            continue  # no card and no outbound or meeting contact: not a person to report
+        categories = tuple(cat for card_categories, _ in person_cards for cat in card_categories)
+        tier_key = (categories, tier_override)
+        if tier_key not in tiers:
+            tiers[tier_key] = tier_for(categories, tier_override, config.cadence.tiers)
+        tier = tiers[tier_key]
+        # Every contact day matters only when the cadence is inferred; else the chart's year.
+        infer = not override and tier is None
+        contact_days = [
+            date.fromisoformat(text)
+            for text in days.get(pid, "").split(",")
+            if text and (infer or text >= chart_start)
+        ]
         cadence = choose_cadence(
-            override=person.cadence_override,
+            override=override,
             tier=tier,
             tiers=config.cadence.tiers,
             contact_days=contact_days,
             default_days=config.cadence.default_days,
         )
-        latest = last.get(person.id)
+        latest = last.get(pid)
         last_contact = None
         days_since = None
         if latest is not None:
-            at = from_db(latest.occurred_at)
+            at = from_db(latest[0])
             last_contact = LastContact(
                 at=at,
-                channel=latest.channel,
-                direction=latest.direction,
-                source=latest.source,
-                account=latest.account,
+                channel=latest[1],
+                direction=latest[2],
+                source=latest[3],
+                account=latest[4],
             )
-            days_since = max(0, (day - at.astimezone(ZoneInfo(config.report.timezone)).date()).days)
-        next_planned = planned.get(person.id)
+            days_since = max(0, (day - at.astimezone(zone).date()).days)
+        next_planned = planned.get(pid)
         next_planned_at = from_db(next_planned) if next_planned else None
-        emails, phones = identities.get(person.id, ([], []))
+        emails, phones = identities.get(pid, ([], []))
         entries.append(
             PersonEntry(
-                id=person.id,
-                name=person.display_name,
+                id=pid,
+                name=name,
                 emails=list(emails),
                 phones=list(phones),
                 tier=cadence.tier,
                 cadence_days=cadence.days,
                 cadence_source=cadence.source,
                 last_contact=last_contact,
-                last_inbound_at=from_db(agg.last_in) if agg and agg.last_in else None,
-                last_outbound_at=from_db(agg.last_out) if agg and agg.last_out else None,
+                last_inbound_at=from_db(last_in) if last_in else None,
+                last_outbound_at=from_db(last_out) if last_out else None,
                 next_planned_at=next_planned_at,
                 days_since=days_since,
                 overdue_ratio=overdue_ratio(days_since, cadence.days),
                 status=status_for(days_since, cadence.days),
-                interactions_365d=int(agg.n365) if agg else 0,
+                interactions_365d=int(n365 or 0),
                 reason=reason_text(
-                    name=person.display_name,
+                    name=name,
                     cadence=cadence,
                     last_at=last_contact.at if last_contact else None,
                     last_channel=last_contact.channel if last_contact else None,
@@ -260,10 +292,16 @@ def _collect(session: Session, config: Config, day: date, cutoff: datetime) -> l
                     as_of=day,
                 ),
                 contact_days_by_month=_by_month(contact_days, day),
-                birthday=next((card.birthday for card in person_cards if card.birthday), None),
+                birthday=next((birthday for _, birthday in person_cards if birthday), None),
             )
         )
     return entries
+
+
+def _months_back_start(as_of: date, months: int) -> date:
+    """The first day of the month `months` before as_of's month."""
+    index = as_of.year * 12 + as_of.month - 1 - months
+    return date(index // 12, index % 12 + 1, 1)
 
 
 def _by_month(contact_days: list[date], as_of: date) -> list[int]:

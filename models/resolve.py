@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from models.config import RulesConfig
 from models.identity import display_name_from_email, is_noreply
 from models.records import ContactCard, Interaction, Participant
+from models.rules import assign_identities, move_person_contacts
 from models.schema import CardRow, IdentityRow, PersonRow
 
 
@@ -105,6 +106,7 @@ class IdentityResolver:
             if not any(o.pinned for o in owners.values() if o.person_id == other):
                 merge_people(self.session, target_id, other)
         owners = self._owners(identities)
+        added: list[tuple[str, str, str | None]] = []
         for kind, value in identities:
             if (kind, value) not in owners:
                 self.session.add(
@@ -112,6 +114,9 @@ class IdentityResolver:
                         kind=kind, value=value, person_id=target_id, source=card.key, pinned=False
                     )
                 )
+                added.append((kind, value, target_id))
+        self.session.flush()
+        assign_identities(self.session, added)
         if card.name:
             self.session.execute(
                 update(PersonRow)
@@ -132,6 +137,7 @@ class IdentityResolver:
         if not wanted:
             return
         owners = self._owners(wanted)
+        added: list[tuple[str, str, str | None]] = []
         for (kind, value), name in wanted.items():
             if (kind, value) in owners:
                 continue
@@ -147,7 +153,9 @@ class IdentityResolver:
                     pinned=False,
                 )
             )
+            added.append((kind, value, person.id))
         self.session.flush()
+        assign_identities(self.session, added)
 
 
 def merge_people(session: Session, target_id: str, other_id: str) -> None:
@@ -164,6 +172,7 @@ def merge_people(session: Session, target_id: str, other_id: str) -> None:
     session.execute(
         update(CardRow).where(CardRow.person_id == other_id).values(person_id=target_id)
     )
+    move_person_contacts(session, other_id, target_id)
     if target.cadence_override is None:
         target.cadence_override = other.cadence_override
     if target.tier_override is None:

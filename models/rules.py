@@ -1,16 +1,37 @@
 """DESIGN.md's "What counts as contact", written once, as SQL over the stored facts.
 
 Connectors store what happened (who, when, which channel, flags); whether it counts is
-decided here at read time, so changing a threshold in config needs no re-sync.
+decided here, and applied into the derived `contact` table at ingest; changing a threshold in
+config rebuilds that table from the stored facts, so it needs no re-sync.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, false, not_, or_
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    false,
+    func,
+    not_,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import Executable
 
 from models.config import RulesConfig
+from models.schema import ContactRow, IdentityRow, MetaRow
 from models.schema import InteractionRow as I
 from models.schema import ParticipantRow as P
 
@@ -53,3 +74,147 @@ def happened_by(as_of: datetime) -> ColumnElement[bool]:
 def makes_person_in_report() -> ColumnElement[bool]:
     """Outbound or meeting contact: a correspondent who only wrote to you is not a person."""
     return not_(I.direction == "inbound")
+
+
+# -- the derived contact table ---------------------------------------------------------
+# `contact` holds the participants that counts_as_contact() accepts, so the report reads one
+# narrow table instead of re-joining participant ⨝ interaction ⨝ identity. It is derived data:
+# the rules above stay its single definition, and a change of thresholds rebuilds it.
+
+CONTACT_DERIVATION = "1"  # bump when counts_as_contact's logic (not just its thresholds) changes
+FINGERPRINT_KEY = "contact_rules"
+_CHUNK = 500
+
+
+def rules_fingerprint(rules: RulesConfig) -> str:
+    """What the contact table depends on; a different value means it must be rebuilt."""
+    return (
+        f"v{CONTACT_DERIVATION};max_email_group={rules.max_email_group};"
+        f"max_meeting_size={rules.max_meeting_size}"
+    )
+
+
+def _contact_select(rules: RulesConfig) -> Select[Any]:
+    """Participant rows that count, one per (interaction, identity), with their person."""
+    return (
+        select(
+            I.id,
+            P.kind,
+            P.value,
+            IdentityRow.person_id,
+            I.occurred_at,
+            func.date(I.occurred_at),
+            I.channel,
+            I.direction,
+            I.source,
+            I.account,
+        )
+        .select_from(P)
+        .join(I, I.id == P.interaction_id)
+        .outerjoin(IdentityRow, and_(IdentityRow.kind == P.kind, IdentityRow.value == P.value))
+        .where(counts_as_contact(rules))
+    )
+
+
+_CONTACT_COLUMNS = (
+    "interaction_id",
+    "kind",
+    "value",
+    "person_id",
+    "occurred_at",
+    "day",
+    "channel",
+    "direction",
+    "source",
+    "account",
+)
+
+
+def _insert_contacts(session: Session, source: Select[Any]) -> None:
+    """INSERT … SELECT; a participant in two counting roles (To and Cc) is one contact, kept
+    by the unique (interaction, identity) key instead of a costly DISTINCT."""
+    statement: Executable
+    if session.get_bind().dialect.name == "postgresql":
+        statement = pg_insert(ContactRow).from_select(_CONTACT_COLUMNS, source)
+        statement = statement.on_conflict_do_nothing()
+    else:
+        statement = sqlite_insert(ContactRow).from_select(_CONTACT_COLUMNS, source)
+        statement = statement.on_conflict_do_nothing()
+    session.execute(statement)
+
+
+def refresh_contacts(session: Session, rules: RulesConfig, interaction_ids: Sequence[int]) -> None:
+    """Re-derive the contact rows of these (just upserted) interactions."""
+    ids = sorted(set(interaction_ids))
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        session.execute(delete(ContactRow).where(ContactRow.interaction_id.in_(chunk)))
+        _insert_contacts(session, _contact_select(rules).where(I.id.in_(chunk)))
+
+
+def forget_contacts(session: Session, interaction_ids: Sequence[int]) -> None:
+    """Drop the contact rows of interactions about to be deleted."""
+    ids = list(interaction_ids)
+    for start in range(0, len(ids), _CHUNK):
+        session.execute(
+            delete(ContactRow).where(ContactRow.interaction_id.in_(ids[start : start + _CHUNK]))
+        )
+
+
+def rebuild_contacts(session: Session, rules: RulesConfig) -> None:
+    """Derive the whole contact table again (thresholds changed, or a store just migrated).
+
+    The secondary indexes are dropped and built again after the load: sorting once is much
+    cheaper than a million random index inserts."""
+    connection = session.connection()
+    table = cast(Table, ContactRow.__table__)
+    session.execute(delete(ContactRow))
+    for index in table.indexes:
+        index.drop(connection)
+    _insert_contacts(session, _contact_select(rules))
+    for index in table.indexes:
+        index.create(connection)
+    fingerprint = rules_fingerprint(rules)
+    row = session.get(MetaRow, FINGERPRINT_KEY)
+    if row is None:
+        session.add(MetaRow(key=FINGERPRINT_KEY, value=fingerprint))
+    else:
+        row.value = fingerprint
+    session.flush()
+
+
+def ensure_contacts(session: Session, rules: RulesConfig) -> bool:
+    """Rebuild the contact table when it was built under other rules; True if it rebuilt.
+
+    The fingerprint row is locked before rebuilding so concurrent callers rebuild once."""
+    fingerprint = rules_fingerprint(rules)
+    current = session.scalar(select(MetaRow.value).where(MetaRow.key == FINGERPRINT_KEY))
+    if current == fingerprint:
+        return False
+    locked = session.scalar(
+        select(MetaRow.value).where(MetaRow.key == FINGERPRINT_KEY).with_for_update()
+    )
+    if locked == fingerprint:
+        return False
+    rebuild_contacts(session, rules)
+    return True
+
+
+def assign_identities(session: Session, owners: Sequence[tuple[str, str, str | None]]) -> None:
+    """(kind, value) now belongs to person_id: move its contact rows along."""
+    if not owners:
+        return
+    table = cast(Table, ContactRow.__table__)
+    session.execute(
+        update(table)
+        .where(table.c.kind == bindparam("k"), table.c.value == bindparam("v"))
+        .values(person_id=bindparam("pid")),
+        [{"k": kind, "v": value, "pid": person_id} for kind, value, person_id in owners],
+    )
+
+
+def move_person_contacts(session: Session, from_id: str, to_id: str) -> None:
+    """Every identity of `from_id` now belongs to `to_id` (a merge)."""
+    session.execute(
+        update(ContactRow).where(ContactRow.person_id == from_id).values(person_id=to_id)
+    )

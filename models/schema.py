@@ -101,6 +101,50 @@ class ParticipantRow(Base):
     declined: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class ContactRow(Base):
+    """Derived: one row per (interaction, participant identity) that counts as contact under
+    the rules ignoring time (models.rules.counts_as_contact), with the identity's person.
+
+    The facts stay in interaction/participant; this table is rebuilt from them whenever the
+    rules' thresholds change (see MetaRow), so it never needs a re-sync. `person_id` is null
+    for identities that are no person (yet), e.g. someone who only ever wrote to you.
+    """
+
+    __tablename__ = "contact"
+    __table_args__ = (
+        UniqueConstraint("interaction_id", "kind", "value", name="uq_contact_interaction_identity"),
+        # The report's per-person probes read these indexes only (they cover the queries):
+        # newest contact, interactions in a year and contact days; newest per direction.
+        Index("ix_contact_person_time", "person_id", "occurred_at", "interaction_id", "day"),
+        Index("ix_contact_person_direction", "person_id", "direction", "occurred_at"),
+        Index("ix_contact_identity", "kind", "value"),  # re-pointing an identity's rows
+        Index("ix_contact_time", "occurred_at"),  # planned meetings (after the cutoff)
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    interaction_id: Mapped[int] = mapped_column(ForeignKey("interaction.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))
+    value: Mapped[str] = mapped_column(String(320))
+    person_id: Mapped[str | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), nullable=True
+    )
+    occurred_at: Mapped[datetime] = mapped_column(DateTime)
+    day: Mapped[date] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(String(20))
+    direction: Mapped[str] = mapped_column(String(10))
+    source: Mapped[str] = mapped_column(String(20))
+    account: Mapped[str] = mapped_column(String(100))
+
+
+class MetaRow(Base):
+    """Small store-wide facts, e.g. the rules fingerprint the contact table was built with."""
+
+    __tablename__ = "meta"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
 class SyncStateRow(Base):
     __tablename__ = "sync_state"
 

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models.config import RulesConfig
 from models.records import Batch, Interaction, Sweep
 from models.resolve import IdentityResolver
+from models.rules import ensure_contacts, forget_contacts, rebuild_contacts, refresh_contacts
 from models.schema import CardRow, InteractionRow, ParticipantRow, SyncStateRow
 
 
@@ -155,27 +156,36 @@ class Store:
         """Store the batch's records and advance the cursor, atomically."""
         result = BatchResult(skipped=len(batch.skipped))
         with self.session() as session:
+            ensure_contacts(session, rules)
             resolver = IdentityResolver(session, rules)
             for card in batch.cards:
                 resolver.apply_card(card, batch.round)
                 result.cards += 1
-            ins, upd = _upsert_interactions(session, batch.interactions, batch.round)
+            ins, upd, ids = _upsert_interactions(session, batch.interactions, batch.round)
             result.inserted, result.updated = ins, upd
             if batch.removed_keys:
                 result.removed = _remove(session, batch.removed_keys)
             if batch.sweep is not None and batch.round is not None:
                 result.removed += _sweep(session, batch.sweep, batch.round)
             resolver.people_for(batch.interactions)
+            refresh_contacts(session, rules, ids)
             _save_state(session, account, kind, batch)
         return result
+
+    def rebuild_contacts(self, rules: RulesConfig) -> None:
+        """Derive the contact table from the stored facts again (e.g. after bulk loads)."""
+        with self.session() as session:
+            rebuild_contacts(session, rules)
 
 
 def _upsert_interactions(
     session: Session, records: Sequence[Interaction], round_id: str | None = None
-) -> tuple[int, int]:
-    """Upsert by stable key; participants are replaced so an edited meeting is current."""
+) -> tuple[int, int, list[int]]:
+    """Upsert by stable key; participants are replaced so an edited meeting is current.
+
+    Returns (inserted, updated, ids of every interaction of the batch)."""
     if not records:
-        return 0, 0
+        return 0, 0, []
     by_key: dict[str, Interaction] = {r.key: r for r in records}
     existing: dict[str, int] = {}
     keys = list(by_key)
@@ -227,7 +237,7 @@ def _upsert_interactions(
             )
     if participants:
         session.execute(insert(ParticipantRow), list(participants.values()))
-    return len(new_rows), len(updated_keys)
+    return len(new_rows), len(updated_keys), [existing[k] for k in by_key]
 
 
 def _row_values(record: Interaction, round_id: str | None) -> dict[str, Any]:
@@ -276,6 +286,7 @@ def _remove(session: Session, keys: Sequence[str]) -> int:
         chunk = list(keys[start : start + 500])
         ids = list(session.scalars(select(InteractionRow.id).where(InteractionRow.key.in_(chunk))))
         if ids:
+            forget_contacts(session, ids)
             session.execute(delete(ParticipantRow).where(ParticipantRow.interaction_id.in_(ids)))
             session.execute(delete(InteractionRow).where(InteractionRow.id.in_(ids)))
             removed += len(ids)
