@@ -93,7 +93,7 @@ def show_person(store: Store, ref: str, default_region: str = "US") -> PersonVie
 
 
 def merge(store: Store, keep: str, other: str, default_region: str = "US") -> PersonView:
-    with store.session() as session:
+    with store.write_session() as session:
         target = _find(session, keep, default_region)
         source = _find(session, other, default_region)
         if target.id == source.id:
@@ -107,7 +107,7 @@ def merge(store: Store, keep: str, other: str, default_region: str = "US") -> Pe
 
 def split(store: Store, ref: str, identity: str, default_region: str = "US") -> PersonView:
     """Move one identity (email or phone) of a person to a new person of its own."""
-    with store.session() as session:
+    with store.write_session() as session:
         person = _find(session, ref, default_region)
         value = normalize_email(identity) or normalize_phone(identity, default_region)
         row = session.scalar(

@@ -91,6 +91,7 @@ def make_engine(url: str) -> Engine:
 
 _MIGRATION_LOCK = threading.Lock()
 _PG_MIGRATION_LOCK_ID = 0x6B65657077  # "keepw": one migrator at a time across processes
+_PG_WRITE_LOCK_ID = 0x6B65657078  # one writer of people and identities at a time
 
 
 def migrate(engine: Engine) -> None:
@@ -125,6 +126,20 @@ class Store:
         with self._sessions.begin() as session:
             yield session
 
+    @contextmanager
+    def write_session(self) -> Iterator[Session]:
+        """A transaction that may create people and identities.
+
+        Writers are serialised (a PostgreSQL advisory lock; SQLite's write lock taken up
+        front), so concurrent syncs of different accounts never create one identity twice,
+        deadlock on it, or lose a merge. Fetching still runs in parallel."""
+        with self._sessions.begin() as session:
+            if self.engine.dialect.name == "postgresql":
+                session.execute(text(f"SELECT pg_advisory_xact_lock({_PG_WRITE_LOCK_ID})"))
+            elif self.engine.dialect.name == "sqlite":
+                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+            yield session
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -155,7 +170,7 @@ class Store:
     def apply_batch(self, account: str, kind: str, batch: Batch, rules: RulesConfig) -> BatchResult:
         """Store the batch's records and advance the cursor, atomically."""
         result = BatchResult(skipped=len(batch.skipped))
-        with self.session() as session:
+        with self.write_session() as session:
             ensure_contacts(session, rules)
             resolver = IdentityResolver(session, rules)
             for card in batch.cards:
