@@ -13,7 +13,6 @@ of the current one keeps its own window, so a resumed sync counts over the same 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -21,6 +20,7 @@ from pathlib import Path
 
 from connectors.base import Me, Window, window_bounds
 from connectors.errors import FatalError
+from connectors.files import content_digest, export_files
 from connectors.ics_read import FileResult, read_ics_file
 from models.config import IcsAccount
 from models.records import Batch, Interaction, Skip, Sweep
@@ -54,31 +54,17 @@ class IcsConnector:
         self.now = now or datetime.now(UTC)
         self.results: list[FileResult] = []  # per file, filled while batches are read
 
-    def files(self) -> list[Path]:
-        if self.path.is_file():
-            return [self.path]
-        if self.path.is_dir():
-            return sorted(
-                (p for p in self.path.rglob("*") if p.is_file() and p.suffix.lower() == ".ics"),
-                key=lambda p: p.relative_to(self.path).as_posix(),
+    def files(self) -> list[tuple[str, Path]]:
+        if not self.path.exists():
+            raise FatalError(
+                self.account,
+                f"{self.path} does not exist; set the account's `path` to an .ics file or a "
+                "folder of them",
             )
-        raise FatalError(
-            self.account,
-            f"{self.path} does not exist; set the account's `path` to an .ics file or a "
-            "folder of them",
-        )
+        return export_files(self.path, lambda path: path.suffix.lower() == ".ics")
 
-    def digest(self, files: list[Path]) -> str:
-        hasher = hashlib.sha256()
-        for file in files:
-            name = file.name if file == self.path else file.relative_to(self.path).as_posix()
-            hasher.update(name.encode("utf-8") + b"\x00")
-            try:
-                hasher.update(file.read_bytes())
-            except OSError as exc:
-                hasher.update(f"unreadable:{exc.errno}".encode())
-            hasher.update(b"\x00")
-        return hasher.hexdigest()
+    def digest(self, files: list[tuple[str, Path]]) -> str:
+        return content_digest(files)
 
     def batches(self, cursor: str | None, window: Window | None = None) -> Iterator[Batch]:
         files = self.files()
@@ -98,7 +84,7 @@ class IcsConnector:
 
     def _batches(
         self,
-        files: list[Path],
+        files: list[tuple[str, Path]],
         digest: str,
         start: datetime,
         end: datetime,
@@ -139,12 +125,12 @@ class IcsConnector:
             yield last
 
     def _stream(
-        self, files: list[Path], start: datetime, end: datetime
+        self, files: list[tuple[str, Path]], start: datetime, end: datetime
     ) -> Iterator[Interaction | Skip]:
         """Every occurrence and skip, in file order; a key seen in an earlier file wins."""
         self.results = []
         keys: set[str] = set()
-        for file in files:
+        for _rel, file in files:
             result = read_ics_file(file, account=self.account, me=self.me, start=start, end=end)
             self.results.append(result)
             yield from result.skips

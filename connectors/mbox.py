@@ -20,6 +20,7 @@ from pathlib import Path
 
 from connectors.base import Me, Window
 from connectors.errors import FatalError
+from connectors.files import export_files
 from connectors.mail import MAIL_HEADERS, mail_interaction, takeout_labels
 from connectors.mbox_frame import FrameStats, RawMessage, count_lines, frame_mbox, read_single
 from connectors.mbox_headers import (
@@ -77,18 +78,10 @@ def signature(path: Path) -> str:
 
 
 def mailbox_files(root: Path) -> list[tuple[str, Path]]:
-    """(relative posix path, path) of every mailbox under `root`, sorted; a file is itself."""
-    if root.is_file():
-        return [(root.name, root)]
-    found: list[tuple[str, Path]] = []
-    for path in root.rglob("*"):
-        rel = path.relative_to(root)
-        if any(part.startswith(".") for part in rel.parts) or not path.is_file():
-            continue
-        # Apple Mail exports a folder `Inbox.mbox/` holding a file named `mbox`.
-        if path.suffix.lower() in MAILBOX_SUFFIXES or path.name == "mbox":
-            found.append((rel.as_posix(), path))
-    return sorted(found)
+    """Every mailbox under `root`; Apple Mail exports `Inbox.mbox/` holding a file `mbox`."""
+    return export_files(
+        root, lambda path: path.suffix.lower() in MAILBOX_SUFFIXES or path.name == "mbox"
+    )
 
 
 def is_single_message(path: Path) -> bool:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from connectors.base import Me, Window
 from connectors.errors import FatalError
+from connectors.files import content_digest, export_files
 from connectors.vcard_card import CardFacts, card_facts
 from connectors.vcard_lines import RawCard, decode_file, split_cards
 from models.config import VcardAccount
@@ -56,32 +57,7 @@ class Unit:
 
 
 def vcard_files(root: Path) -> list[tuple[str, Path]]:
-    """(relative posix path, path) of every .vcf under `root`, sorted; a file is itself."""
-    if root.is_file():
-        return [(root.name, root)]
-    found: list[tuple[str, Path]] = []
-    for path in root.rglob("*"):
-        rel = path.relative_to(root)
-        if any(part.startswith(".") for part in rel.parts) or not path.is_file():
-            continue
-        if path.suffix.lower() in VCARD_SUFFIXES:
-            found.append((rel.as_posix(), path))
-    return sorted(found)
-
-
-def digest_of(files: list[tuple[str, Path]]) -> str:
-    """sha256 over every file's name and bytes, in reading order."""
-    digest = hashlib.sha256()
-    for rel, path in files:
-        digest.update(rel.encode("utf-8", errors="surrogateescape") + b"\0")
-        try:
-            with path.open("rb") as stream:
-                for block in iter(lambda: stream.read(1 << 20), b""):
-                    digest.update(block)
-        except OSError as exc:
-            digest.update(f"!{exc.errno}".encode())
-        digest.update(b"\0")
-    return digest.hexdigest()
+    return export_files(root, lambda path: path.suffix.lower() in VCARD_SUFFIXES)
 
 
 def _stable_id(rel: str, facts: CardFacts) -> str:
@@ -115,7 +91,7 @@ class VcardConnector:
                 "(a .vcf file or a folder of them)",
             )
         files = vcard_files(self.root)
-        digest = digest_of(files)
+        digest = content_digest(files)
         saved = None if window is not None else Cursor.decode(cursor)
         start = saved.done if saved is not None and saved.digest == digest else 0
         resuming = saved is not None and saved.digest == digest
