@@ -13,7 +13,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httplib2
 from google.auth.exceptions import RefreshError, TransportError
@@ -76,6 +76,9 @@ def save_credentials(path: Path, creds: Credentials) -> None:
     os.replace(tmp, path)
 
 
+_T = TypeVar("_T")
+
+
 class GmailClient:
     """One account's API access: every call is charged to the bucket and the meter."""
 
@@ -128,27 +131,29 @@ class GmailClient:
     def call(self, method: str, request: HttpRequest) -> dict[str, Any]:
         """Execute one request, paced and retried; returns the JSON body."""
         cost = self.costs[method]
+        result: dict[str, Any] = self._send(method, cost, lambda: request.execute(num_retries=0))
+        self.meter.charge(method, cost)
+        return result
+
+    def _send(self, method: str, units: int, execute: Callable[[], _T]) -> _T:
+        """One HTTP exchange paced by the token bucket: the client's one retry loop for
+        transport failures and failed (envelope-level) responses."""
         for attempt in range(self.backoff.attempts + 1):
-            self.bucket.take(cost)
+            self.bucket.take(units)
             self.meter.http_requests += 1
             try:
-                result: dict[str, Any] = request.execute(num_retries=0)
+                return execute()
             except HttpError as err:
                 self._raise_unless_retriable(err, method, attempt)
                 self._note_retry(err)
-                self.backoff.wait(attempt)
-                continue
             except RefreshError as exc:
                 raise self._auth_error(exc) from exc
             except (TimeoutError, httplib2.HttpLib2Error, OSError, TransportError) as exc:
                 if attempt >= self.backoff.attempts:
                     raise RetriableError(self.name, f"Gmail unreachable: {exc}") from exc
                 self.meter.retries += 1
-                self.backoff.wait(attempt)
-                continue
-            self.meter.charge(method, cost)
-            return result
-        raise RetriableError(self.name, f"{method}: gave up after retries")  # pragma: no cover
+            self.backoff.wait(attempt)
+        raise RetriableError(self.name, f"{method}: gave up after retries")
 
     # -- batches -----------------------------------------------------------------------
 
@@ -198,37 +203,21 @@ class GmailClient:
     def _run_batch(
         self, method: str, cost: int, chunk: Sequence[tuple[str, HttpRequest]]
     ) -> dict[str, Any]:
-        outcome: dict[str, Any] = {}
+        def run() -> dict[str, Any]:
+            outcome: dict[str, Any] = {}
 
-        def collect(request_id: str, response: Any, exception: Exception | None) -> None:
-            outcome[request_id] = exception if exception is not None else response
+            def collect(request_id: str, response: Any, exception: Exception | None) -> None:
+                outcome[request_id] = exception if exception is not None else response
 
-        for attempt in range(self.backoff.attempts + 1):
-            outcome.clear()
             batch = BatchHttpRequest(callback=collect, batch_uri=self.batch_uri)
             for key, request in chunk:
                 batch.add(request, request_id=key)
-            self.bucket.take(cost * len(chunk))
-            self.meter.http_requests += 1
-            try:
-                batch.execute(http=self.http)
-            except HttpError as err:  # the batch envelope itself failed
-                self._raise_unless_retriable(err, method, attempt)
-                self._note_retry(err)
-                self.backoff.wait(attempt)
-                continue
-            except RefreshError as exc:
-                raise self._auth_error(exc) from exc
-            except (TimeoutError, httplib2.HttpLib2Error, OSError, TransportError) as exc:
-                if attempt >= self.backoff.attempts:
-                    raise RetriableError(self.name, f"Gmail unreachable: {exc}") from exc
-                self.meter.retries += 1
-                self.backoff.wait(attempt)
-                continue
+            batch.execute(http=self.http)
             for key, _ in chunk:
                 outcome.setdefault(key, HttpError(httplib2.Response({"status": 503}), b"{}"))
             return outcome
-        raise RetriableError(self.name, f"{method}: batch failed after retries")
+
+        return self._send(method, cost * len(chunk), run)
 
     # -- errors ------------------------------------------------------------------------
 
