@@ -186,7 +186,8 @@ def rebuild_contacts(session: Session, rules: RulesConfig) -> None:
 def ensure_contacts(session: Session, rules: RulesConfig) -> bool:
     """Rebuild the contact table when it was built under other rules; True if it rebuilt.
 
-    The fingerprint row is locked before rebuilding so concurrent callers rebuild once."""
+    The fingerprint row (seeded by the migration) is locked before rebuilding, so concurrent
+    syncs on PostgreSQL rebuild once, one after the other, instead of deadlocking."""
     fingerprint = rules_fingerprint(rules)
     current = session.scalar(select(MetaRow.value).where(MetaRow.key == FINGERPRINT_KEY))
     if current == fingerprint:
