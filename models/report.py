@@ -7,7 +7,10 @@ never a row per message or per day, and applies the decisions of models.stalenes
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -110,12 +113,26 @@ def build_report(
     limit: int | None = None,
 ) -> Report:
     day, cutoff = cutoff_for(as_of, config.report.timezone, now)
-    with store.session() as session:
+    with _cyclic_gc_paused(), store.session() as session:
         people = _collect(session, config, day, cutoff)
     people.sort(key=lambda p: sort_key(p.status, p.overdue_ratio, p.name))
     if limit is not None:
         people = people[:limit]
     return Report(as_of=day, generated_at=now or datetime.now(UTC), people=people)
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """The report allocates ~25 objects per contact day and person, none of them cyclic;
+    Python's cycle collector would walk that growing heap again and again (about a fifth of
+    the report's time at 20,000 people). Reference counting still frees everything."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _contact_days(session: Session, cut: datetime) -> dict[str, str]:
@@ -307,8 +324,9 @@ def _months_back_start(as_of: date, months: int) -> date:
 def _by_month(contact_days: list[date], as_of: date) -> list[int]:
     """Contact days in each of the twelve months ending with as_of's month, oldest first."""
     counts = [0] * 12
+    this_month = as_of.year * 12 + as_of.month
     for contact_day in contact_days:
-        months_back = (as_of.year - contact_day.year) * 12 + as_of.month - contact_day.month
+        months_back = this_month - contact_day.year * 12 - contact_day.month
         if 0 <= months_back < 12:
             counts[11 - months_back] += 1
     return counts
