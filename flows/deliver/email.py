@@ -15,7 +15,7 @@ from email.utils import formatdate, make_msgid
 from flows.deliver.credentials import DeliveryConfigError, from_env_or_block
 from flows.deliver.retry import SendError
 from flows.render import html_format, plain_digest
-from models.config import Config, EmailDelivery
+from models.config import Config, ConfigError, EmailDelivery
 from models.report import Report
 
 TIMEOUT_SECONDS = 30.0
@@ -57,11 +57,23 @@ def recipients(config: Config) -> list[str]:
     return found
 
 
+def gmail_send_auth(account: str) -> str:
+    """Sending needs gmail.send: plain `keepwarm auth gmail` would grant only reading."""
+    return f"`keepwarm auth gmail {account} --send`"
+
+
+def _for_sending(exc: Exception, account: str) -> str:
+    """The connector's message, with its re-auth command swapped for the one that can send."""
+    from connectors.gmail.client import reauth_hint
+
+    return str(exc).replace(reauth_hint(account), f"run {gmail_send_auth(account)}")
+
+
 def fix_hint(settings: EmailDelivery) -> str:
     if settings.via == "gmail":
         return (
             f"check that Gmail account {settings.gmail_account!r} is authorized with the "
-            f"gmail.send scope (`keepwarm auth gmail {settings.gmail_account}`)"
+            f"gmail.send scope ({gmail_send_auth(settings.gmail_account)})"
         )
     return (
         f"check [report.email] smtp_host/smtp_port ({settings.smtp_host}:{settings.smtp_port}), "
@@ -144,24 +156,31 @@ def gmail_sender(settings: EmailDelivery, config: Config) -> Callable[[EmailMess
         raise DeliveryConfigError(
             'via = "gmail" needs [report.email] gmail_account = "<name of a gmail account>"'
         )
-    account = config.account(settings.gmail_account)
+    try:
+        account = config.account(settings.gmail_account)
+    except ConfigError as exc:  # a typo here must not stop the other channels
+        raise DeliveryConfigError(f"[report.email] gmail_account: {exc}") from exc
     if getattr(account, "kind", "") != "gmail":
         raise DeliveryConfigError(
             f"[report.email] gmail_account {settings.gmail_account!r} is not a gmail account"
         )
-    from connectors.errors import ConnectorError
+    from connectors.errors import AuthError, ConnectorError
     from connectors.gmail.client import GmailClient
 
     try:
         client = GmailClient(account)
     except ConnectorError as exc:
-        raise DeliveryConfigError(str(exc)) from exc
+        raise DeliveryConfigError(_for_sending(exc, account.name)) from exc
 
     def send(msg: EmailMessage) -> None:
         raw = base64.urlsafe_b64encode(msg.as_bytes()).decode("ascii")
         request = client.users.messages().send(userId="me", body={"raw": raw})
         try:
             client.call("messages.send", request)
+        except AuthError as exc:
+            raise SendError(
+                f"Gmail API: {_for_sending(exc, account.name)}", transient=False
+            ) from exc
         except ConnectorError as exc:
             from connectors.errors import RetriableError
 

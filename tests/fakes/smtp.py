@@ -2,6 +2,7 @@
 
 `fail_next` answers the next DATA commands with a temporary 451, like a greylisting or
 overloaded relay; TLS (STARTTLS or implicit) and AUTH are switched on with trustme certs.
+A refused login is answered 535, as a real server does; `logins` records each AUTH.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class Recorder:
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     fail_next: int = 0
     attempts: int = 0
+    logins: list[tuple[str, bool]] = field(default_factory=list)  # (mechanism, accepted)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.attempts += 1
@@ -68,7 +70,11 @@ class FakeSmtp:
                     auth_data.login.decode(),
                     auth_data.password.decode(),
                 ) == (user, password)
-                return AuthResult(success=ok)
+                self.recorder.logins.append((mechanism, ok))
+                # handled=False: aiosmtpd itself answers 535. Its default (handled=True) means
+                # "the authenticator already replied", so a refusal got no reply at all and
+                # the client sat in its read timeout.
+                return AuthResult(success=ok, handled=False)
 
             kwargs.update(
                 authenticator=check,
