@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from models.config import RulesConfig
@@ -43,28 +43,12 @@ def makes_person(record: Interaction, participant: Participant, rules: RulesConf
     )
 
 
-_PG_IDENTITY_LOCK_ID = 0x6B77696465  # "kwide": one identity writer at a time
-
-
 class IdentityResolver:
     """Works inside the caller's transaction."""
 
     def __init__(self, session: Session, rules: RulesConfig) -> None:
         self.session = session
         self.rules = rules
-        self._serialised = False
-
-    def _serialise(self) -> None:
-        """Parallel syncs (one per account) on PostgreSQL could both create the same new
-        identity and one would fail on its unique key; a transaction-scoped advisory lock
-        taken before looking owners up makes the second wait and then see the first's rows.
-        (SQLite already allows one writer at a time.)"""
-        if self._serialised or self.session.get_bind().dialect.name != "postgresql":
-            return
-        self.session.execute(
-            text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_IDENTITY_LOCK_ID}
-        )
-        self._serialised = True
 
     def _owners(self, identities: Iterable[tuple[str, str]]) -> dict[tuple[str, str], IdentityRow]:
         found: dict[tuple[str, str], IdentityRow] = {}
@@ -95,7 +79,6 @@ class IdentityResolver:
 
     def apply_card(self, card: ContactCard, round_id: str | None = None) -> None:
         """Upsert the card and attach its identities to one person."""
-        self._serialise()
         identities = [("email", e) for e in card.emails] + [("phone", p) for p in card.phones]
         row = self.session.get(CardRow, card.key)
         if row is None:
@@ -153,7 +136,6 @@ class IdentityResolver:
                         wanted[key] = p.name or wanted.get(key)
         if not wanted:
             return
-        self._serialise()
         owners = self._owners(wanted)
         added: list[tuple[str, str, str | None]] = []
         for (kind, value), name in wanted.items():

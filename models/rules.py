@@ -23,6 +23,7 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -83,7 +84,14 @@ def makes_person_in_report() -> ColumnElement[bool]:
 
 CONTACT_DERIVATION = "1"  # bump when counts_as_contact's logic (not just its thresholds) changes
 FINGERPRINT_KEY = "contact_rules"
+PG_WRITERS_LOCK_ID = 0x6B65657078  # advisory lock every writer of people/contacts holds
 _CHUNK = 500
+
+
+def lock_writers(session: Session) -> None:
+    """PostgreSQL: wait for, then exclude, every other writer until this transaction ends."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": PG_WRITERS_LOCK_ID})
 
 
 def rules_fingerprint(rules: RulesConfig) -> str:
@@ -186,12 +194,15 @@ def rebuild_contacts(session: Session, rules: RulesConfig) -> None:
 def ensure_contacts(session: Session, rules: RulesConfig) -> bool:
     """Rebuild the contact table when it was built under other rules; True if it rebuilt.
 
-    The fingerprint row (seeded by the migration) is locked before rebuilding, so concurrent
-    syncs on PostgreSQL rebuild once, one after the other, instead of deadlocking."""
+    A rebuild first takes the writers' lock (Store.write_session holds it for every batch), so
+    it never interleaves with a batch derived under other rules, and concurrent callers
+    rebuild once: the second finds the new fingerprint. The fingerprint row (seeded by the
+    migration) is locked too, for stores written without that lock."""
     fingerprint = rules_fingerprint(rules)
     current = session.scalar(select(MetaRow.value).where(MetaRow.key == FINGERPRINT_KEY))
     if current == fingerprint:
         return False
+    lock_writers(session)
     locked = session.scalar(
         select(MetaRow.value).where(MetaRow.key == FINGERPRINT_KEY).with_for_update()
     )

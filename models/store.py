@@ -37,7 +37,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from models.config import RulesConfig
 from models.records import Batch, Interaction, Sweep
 from models.resolve import IdentityResolver
-from models.rules import ensure_contacts, forget_contacts, rebuild_contacts, refresh_contacts
+from models.rules import (
+    ensure_contacts,
+    forget_contacts,
+    lock_writers,
+    rebuild_contacts,
+    refresh_contacts,
+)
 from models.schema import CardRow, InteractionRow, ParticipantRow, SyncStateRow
 
 
@@ -91,7 +97,6 @@ def make_engine(url: str) -> Engine:
 
 _MIGRATION_LOCK = threading.Lock()
 _PG_MIGRATION_LOCK_ID = 0x6B65657077  # "keepw": one migrator at a time across processes
-_PG_WRITE_LOCK_ID = 0x6B65657078  # one writer of people and identities at a time
 
 
 def migrate(engine: Engine) -> None:
@@ -135,7 +140,7 @@ class Store:
         deadlock on it, or lose a merge. Fetching still runs in parallel."""
         with self._sessions.begin() as session:
             if self.engine.dialect.name == "postgresql":
-                session.execute(text(f"SELECT pg_advisory_xact_lock({_PG_WRITE_LOCK_ID})"))
+                lock_writers(session)
             elif self.engine.dialect.name == "sqlite":
                 session.connection().exec_driver_sql("BEGIN IMMEDIATE")
             yield session
@@ -189,7 +194,7 @@ class Store:
 
     def rebuild_contacts(self, rules: RulesConfig) -> None:
         """Derive the contact table from the stored facts again (e.g. after bulk loads)."""
-        with self.session() as session:
+        with self.write_session() as session:
             rebuild_contacts(session, rules)
 
 
