@@ -18,31 +18,43 @@ def gmail(address: str) -> SimpleNamespace:
     return SimpleNamespace(kind="gmail", address=address, name=address)
 
 
-def spans(accounts: list[SimpleNamespace], hold: float = 0.8) -> list[tuple[float, float]]:
-    result: list[tuple[float, float]] = [(0.0, 0.0)] * len(accounts)
+def run_together(accounts: list[SimpleNamespace], inside: object) -> list[BaseException]:
+    errors: list[BaseException] = []
 
-    def run(index: int) -> None:
-        with provider_slot(accounts[index]):
-            start = time.monotonic()
-            time.sleep(hold)
-            result[index] = (start, time.monotonic())
+    def run(account: SimpleNamespace) -> None:
+        try:
+            with provider_slot(account):
+                inside()  # type: ignore[operator]
+        except BaseException as exc:
+            errors.append(exc)
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(accounts))]
+    threads = [threading.Thread(target=run, args=(a,)) for a in accounts]
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=60)
-    return result
+        t.join(timeout=120)
+    return errors
 
 
 def test_same_gmail_user_is_serialised_across_callers() -> None:
-    (a_start, a_end), (b_start, b_end) = spans([gmail("ada@example.com")] * 2)
-    assert a_end <= b_start or b_end <= a_start
+    lock, now, peak = threading.Lock(), [0], [0]
+
+    def inside() -> None:
+        with lock:
+            now[0] += 1
+            peak[0] = max(peak[0], now[0])
+        time.sleep(0.5)
+        with lock:
+            now[0] -= 1
+
+    assert run_together([gmail("ada@example.com")] * 3, inside) == []
+    assert peak[0] == 1
 
 
-def test_different_users_overlap() -> None:
-    (a_start, a_end), (b_start, b_end) = spans([gmail("x@example.com"), gmail("y@example.com")])
-    assert a_start < b_end and b_start < a_end
+def test_different_users_hold_their_slots_at_the_same_time() -> None:
+    both_inside = threading.Barrier(2, timeout=60)
+    errors = run_together([gmail("x@example.com"), gmail("y@example.com")], both_inside.wait)
+    assert errors == []
 
 
 def test_file_sources_take_no_slot() -> None:
