@@ -150,7 +150,7 @@ def test_revoked_grant_fails_loudly_naming_the_send_reauth(
     started = time.monotonic()
     with pytest.raises(DeliveryError) as caught:
         deliver(sample_report(), gmail_config(gmail, token), store, ["email"], **NO_SLEEP)
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 20  # a hang would wait out 30 s timeouts
     message = str(caught.value)
     assert "invalid_grant" in message and "failed after 1 attempt:" in message
     assert_names_the_send_grant(message)
@@ -225,7 +225,7 @@ def test_smtp_wrong_password_fails_fast_without_retries(
         elapsed = time.monotonic() - started
         logins = list(smtp.recorder.logins)
         assert smtp.recorder.messages == []
-    assert elapsed < 5, f"a refused login took {elapsed:.1f}s (waiting for a reply?)"
+    assert elapsed < 20, f"a refused login took {elapsed:.1f}s (waiting for a reply?)"
     # One login() on one connection: smtplib tries each advertised mechanism once.
     assert logins and len(logins) <= 2 and not any(ok for _m, ok in logins)
     message = str(caught.value)
