@@ -1,26 +1,65 @@
-"""The nightly sync: only what was added since the stored historyId.
+"""The nightly sync: what changed since the stored historyId.
 
 An unchanged mailbox costs two requests (sendAs.list for aliases + one history.list).
 A 404 means the historyId is too old: the caller falls back to a backfill of the window.
+
+Four history types are read:
+- messageAdded: new mail, fetched (metadata) and converted as in a backfill.
+- messageDeleted: gone for good, sent as `Batch.removed_keys` in the run's last batch (after
+  every upsert of the run, so a message added and deleted in one interval ends up absent).
+- labelAdded / labelRemoved: only a change of a label the shared rules read as "not a
+  conversation" (TRASH, SPAM, the bulk category tabs; connectors.mail.BULK_LABELS) can flip
+  whether a message counts. Such a message is fetched again (metadata) and re-converted, so
+  the upsert carries the new `bulk` flag; moving back out of Trash/Spam flips it back.
+
+Cost of the label events: the history pages themselves are cheap (2 units per 500 records;
+reading mail, archiving, starring add records too, ignored here without a fetch). Each
+message whose bulk labels changed costs one messages.get (20 units under the 2026 costs, 5
+legacy; 100 to an HTTP batch), the same as a new message. Those come from user actions
+(trashing, reporting spam, moving between tabs), a handful a day. Re-fetching is the cheapest
+*correct* way: the store upserts whole records, and the labelIds inside a history record are
+not documented as the labels at that record, so deciding "it was bulk already" from them could
+miss a flip. A trashed message we never stored (a newsletter) costs a fetch and is stored
+flagged bulk, which does not count.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.base import Me
 from connectors.gmail.client import GmailClient
-from connectors.gmail.convert import HEADERS, MESSAGE_FIELDS, to_record
+from connectors.gmail.convert import HEADERS, MESSAGE_FIELDS, SOURCE, to_record
 from connectors.gmail.progress import RunProgress
+from connectors.mail import BULK_LABELS
 from models.records import Batch, Skip
 
-HISTORY_FIELDS = "history(messagesAdded(message(id,threadId,labelIds))),nextPageToken,historyId"
+HISTORY_TYPES = ["messageAdded", "messageDeleted", "labelAdded", "labelRemoved"]
+_CHANGED = "message(id,labelIds),labelIds"
+HISTORY_FIELDS = (
+    "history(messagesAdded(message(id,threadId,labelIds)),messagesDeleted(message(id)),"
+    f"labelsAdded({_CHANGED}),labelsRemoved({_CHANGED})),nextPageToken,historyId"
+)
 
 
 class HistoryGone(Exception):
     """history.list answered 404: the cursor is older than Gmail keeps history."""
+
+
+@dataclass
+class Changes:
+    """What history.list reported since a historyId.
+
+    `fetch` is in order of first appearance, so re-listing from the same start (a resumed
+    run) gives the same prefix and a stored offset into it stays valid; ids deleted later are
+    kept in it (and not fetched) for the same reason."""
+
+    fetch: list[str] = field(default_factory=list)
+    deleted: set[str] = field(default_factory=set)
+    newest: int = 0
 
 
 def cursor_for(history_id: int, off: int | None = None) -> str:
@@ -30,17 +69,23 @@ def cursor_for(history_id: int, off: int | None = None) -> str:
     return json.dumps(data, separators=(",", ":"))
 
 
-def added_since(client: GmailClient, start: int) -> tuple[list[str], int]:
-    """Ids of messages added after `start`, oldest first, drafts left out; and the new id."""
-    ids: list[str] = []
-    seen: set[str] = set()
+def changes_since(client: GmailClient, start: int) -> Changes:
+    """Every relevant change after `start`: messages to (re)fetch, messages deleted."""
+    changes = Changes(newest=start)
+    listed: set[str] = set()
     token = ""
-    newest: int | None = None
+    first = True
+
+    def want(mid: Any) -> None:
+        if mid and mid not in listed:
+            listed.add(mid)
+            changes.fetch.append(str(mid))
+
     while True:
         request = client.users.history().list(
             userId="me",
             startHistoryId=start,
-            historyTypes=["messageAdded"],
+            historyTypes=HISTORY_TYPES,
             maxResults=500,
             pageToken=token or None,
             fields=HISTORY_FIELDS,
@@ -51,19 +96,25 @@ def added_since(client: GmailClient, start: int) -> tuple[list[str], int]:
             if _is_404(exc):
                 raise HistoryGone() from exc
             raise
-        if newest is None:
-            newest = int(page.get("historyId") or start)
+        if first:
+            changes.newest = int(page.get("historyId") or start)
+            first = False
         for record in page.get("history") or []:
             for added in record.get("messagesAdded") or []:
                 message = added.get("message") or {}
-                mid = message.get("id")
-                if not mid or mid in seen or "DRAFT" in (message.get("labelIds") or []):
-                    continue
-                seen.add(mid)
-                ids.append(mid)
+                if "DRAFT" not in (message.get("labelIds") or []):
+                    want(message.get("id"))
+            for kind in ("labelsAdded", "labelsRemoved"):
+                for change in record.get(kind) or []:
+                    if BULK_LABELS.intersection(change.get("labelIds") or []):
+                        want((change.get("message") or {}).get("id"))
+            for deleted in record.get("messagesDeleted") or []:
+                mid = (deleted.get("message") or {}).get("id")
+                if mid:
+                    changes.deleted.add(str(mid))
         token = page.get("nextPageToken") or ""
         if not token:
-            return ids, newest if newest is not None else start
+            return changes
 
 
 def _is_404(exc: Exception) -> bool:
@@ -82,15 +133,20 @@ def nightly(
     batch_size: int,
     progress: RunProgress,
 ) -> Iterator[Batch]:
-    """Fetch the added messages (metadata, batched) and yield them with resumable cursors."""
-    ids, newest = added_since(client, start)
+    """Fetch changed messages (metadata, batched), yield them with resumable cursors; the
+    last batch also carries the deletions."""
+    changes = changes_since(client, start)
+    ids = changes.fetch
+    newest = changes.newest
+    removed = sorted(f"{SOURCE}:{account}:{mid}" for mid in changes.deleted)
     todo = ids[off:]
     step = max(batch_size, 1)
     if not todo:
-        yield Batch(cursor=cursor_for(newest), me_aliases=aliases)
+        yield Batch(cursor=cursor_for(newest), me_aliases=aliases, removed_keys=removed)
         return
     for begin in range(0, len(todo), step):
         chunk = todo[begin : begin + step]
+        wanted = [mid for mid in chunk if mid not in changes.deleted]
         requests = [
             (
                 mid,
@@ -102,14 +158,14 @@ def nightly(
                     fields=MESSAGE_FIELDS,
                 ),
             )
-            for mid in chunk
+            for mid in wanted
         ]
-        got = client.batch("messages.get", requests)
+        got = client.batch("messages.get", requests) if requests else {}
         batch = Batch(me_aliases=aliases)
-        for mid in chunk:
+        for mid in wanted:
             resource = got.get(mid)
             if resource is None:
-                continue  # deleted since it arrived
+                continue  # deleted since it was listed
             batch.seen += 1
             record = to_record(resource, account, me)
             if isinstance(record, Skip):
@@ -118,6 +174,10 @@ def nightly(
                 batch.interactions.append(record)
         progress.advance(len(chunk), client.meter)
         done = off + begin + len(chunk)
-        batch.cursor = cursor_for(newest) if done >= len(ids) else cursor_for(start, done)
+        if done >= len(ids):
+            batch.cursor = cursor_for(newest)
+            batch.removed_keys = removed
+        else:
+            batch.cursor = cursor_for(start, done)
         progress.stored(batch)
         yield batch

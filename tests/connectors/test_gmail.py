@@ -348,3 +348,111 @@ def test_takeout_and_api_agree(fake: FakeGmail, tmp_path: Path) -> None:
     assert counting_api == counting_takeout
     seconds = {k: v // 1000 for k, v in last_contact_table(api).items()}
     assert seconds == {k: v // 1000 for k, v in last_contact_table(takeout).items()}
+
+
+# -- the nightly sync applies deletions and moves to Trash/Spam ------------------------------
+
+
+def _personal(fake: FakeGmail, sender: str, ms: int) -> str:
+    headers = [("From", sender), ("To", ME), ("Subject", "hi")]
+    return fake.mailbox.add(headers, ms, ["INBOX", "CATEGORY_PERSONAL"]).id
+
+
+def test_nightly_removes_deleted_and_unflags_trashed_mail(
+    fake: FakeGmail, store: Store, tmp_path: Path
+) -> None:
+    truth = generate_mailbox(fake, 300)
+    when = 1_760_000_000_000
+    gone = _personal(fake, "gone@people.example", when)
+    binned = _personal(fake, "binned@people.example", when + 1)
+    junk = _personal(fake, "junk@people.example", when + 2)
+    sync(store, connector(fake, tmp_path))
+    table = store_table(store)
+    assert {"gone@people.example", "binned@people.example", "junk@people.example"} <= set(table)
+    rows = row_count(store)
+
+    fake.mailbox.delete(gone)
+    fake.mailbox.trash(binned)
+    fake.mailbox.spam(junk)
+    fake.mailbox.modify(truth_message(fake), remove=["UNREAD", "INBOX"])  # archived: no fetch
+    before = fake.stats.http_requests
+    sync(store, connector(fake, tmp_path))
+    assert fake.stats.http_requests - before <= 3  # sendAs + history.list + one batch
+    assert fake.stats.calls["messages.get"] == 2  # only the trashed and the spam message
+
+    assert row_count(store) == rows - 1
+    with store.session() as session:
+        keys = set(session.scalars(select(InteractionRow.key)))
+        changed = [f"gmail:personal:{binned}", f"gmail:personal:{junk}"]
+        flags = {
+            key: bulk
+            for key, bulk in session.execute(
+                select(InteractionRow.key, InteractionRow.bulk).where(
+                    InteractionRow.key.in_(changed)
+                )
+            )
+        }
+    assert f"gmail:personal:{gone}" not in keys
+    assert flags == {f"gmail:personal:{binned}": True, f"gmail:personal:{junk}": True}
+    assert store_table(store) == truth.expected
+
+    # Taken back out of the Trash: it counts again.
+    fake.mailbox.modify(binned, remove=["TRASH"])
+    sync(store, connector(fake, tmp_path))
+    assert store_table(store)["binned@people.example"] == when + 1
+
+
+def truth_message(fake: FakeGmail) -> str:
+    """Some message with ordinary labels, for label changes that do not matter."""
+    return next(m.id for m in fake.mailbox.messages.values() if "INBOX" in m.labels)
+
+
+def test_irrelevant_label_changes_keep_the_nightly_at_three_requests(
+    fake: FakeGmail, store: Store, tmp_path: Path
+) -> None:
+    generate_mailbox(fake, 200)
+    sync(store, connector(fake, tmp_path))
+    for message in list(fake.mailbox.messages.values())[:30]:
+        fake.mailbox.modify(message.id, add=["STARRED"], remove=["UNREAD"])
+    before, units = fake.stats.http_requests, fake.stats.units
+    sync(store, connector(fake, tmp_path))
+    assert fake.stats.http_requests - before <= 3
+    assert fake.stats.units - units == 1 + 2  # sendAs.list + one history.list page
+
+
+def test_nightly_resumed_mid_run_still_applies_deletions(
+    fake: FakeGmail, store: Store, tmp_path: Path
+) -> None:
+    truth = generate_mailbox(fake, 200)
+    when = 1_760_000_000_000
+    old = [_personal(fake, f"old{n}@people.example", when + n) for n in range(3)]
+    sync(store, connector(fake, tmp_path))
+    new = [_personal(fake, f"new{n}@people.example", when + 10 + n) for n in range(4)]
+    for n in range(4):
+        truth.counts([f"new{n}@people.example"], when + 10 + n)
+    flash = _personal(fake, "flash@people.example", when + 20)
+    fake.mailbox.delete(flash)  # arrived and deleted between two runs: never fetched
+    for mid in old[:2]:
+        fake.mailbox.delete(mid)
+    fake.mailbox.trash(old[2])
+    fake.mailbox.trash(new[0])
+    truth.expected.pop("new0@people.example")
+    state = store.sync_state("personal")
+    assert state is not None
+    for n, batch in enumerate(connector(fake, tmp_path, batch_size=2).batches(state.cursor)):
+        assert not batch.removed_keys  # deletions wait for the run's last batch
+        store.apply_batch("personal", "gmail", batch, RULES)
+        if n == 0:
+            break  # the run dies here
+    state = store.sync_state("personal")
+    assert state is not None and state.cursor and '"off"' in state.cursor
+    fetched = fake.stats.calls["messages.get"]
+    sync(store, connector(fake, tmp_path, batch_size=2))
+    assert (
+        fake.stats.calls["messages.get"] - fetched == 3
+    )  # new2, new3, old2 (flash is not fetched)
+    with store.session() as session:
+        keys = set(session.scalars(select(InteractionRow.key)))
+    assert not {f"gmail:personal:{mid}" for mid in [*old[:2], flash]} & keys
+    assert {f"gmail:personal:{mid}" for mid in [old[2], *new]} <= keys
+    assert store_table(store) == truth.expected

@@ -99,6 +99,31 @@ class FakeMessage:
         return "\r\n".join(lines) + "\r\n\r\n" + self.body + "\r\n"
 
 
+@dataclass(frozen=True)
+class HistoryRecord:
+    """One change as Gmail's history keeps it: `kind` is the historyTypes name."""
+
+    id: int
+    kind: str  # "messageAdded" | "messageDeleted" | "labelAdded" | "labelRemoved"
+    message: FakeMessage
+    labels: tuple[str, ...] = ()  # the labels added or removed
+    after: tuple[str, ...] = ()  # the message's labels once this change was made
+
+    def resource(self) -> dict[str, Any]:
+        short = {"id": self.message.id, "threadId": self.message.thread_id}
+        full = {**short, "labelIds": list(self.after)}
+        out: dict[str, Any] = {"id": str(self.id), "messages": [short]}
+        if self.kind == "messageAdded":
+            out["messagesAdded"] = [{"message": full}]
+        elif self.kind == "messageDeleted":
+            out["messagesDeleted"] = [{"message": short}]
+        elif self.kind == "labelAdded":
+            out["labelsAdded"] = [{"message": full, "labelIds": list(self.labels)}]
+        else:
+            out["labelsRemoved"] = [{"message": full, "labelIds": list(self.labels)}]
+        return out
+
+
 class Clock:
     """Real time plus whatever `sleep` skipped: lets the bench run hours of quota in minutes."""
 
@@ -167,7 +192,7 @@ class Mailbox:
         self.address = address
         self.aliases: list[str] = []
         self.messages: dict[str, FakeMessage] = {}
-        self.history: list[tuple[int, FakeMessage]] = []
+        self.history: list[HistoryRecord] = []
         self.history_id = 1000
         self.oldest_history = 1000
         self.sent_raw: list[bytes] = []
@@ -193,10 +218,49 @@ class Mailbox:
             mid, thread_id or mid, internal_date, list(labels), list(headers), self.history_id, body
         )
         self.messages[mid] = msg
-        self.history.append((self.history_id, msg))
+        self.history.append(
+            HistoryRecord(self.history_id, "messageAdded", msg, (), tuple(msg.labels))
+        )
+        self._changed()
+        return msg
+
+    def _changed(self) -> None:
         self._sorted = None
         self._threads = None
-        return msg
+
+    def delete(self, mid: str) -> None:
+        """Delete permanently (messages.delete, or emptied from Trash): a messageDeleted."""
+        msg = self.messages.pop(mid)
+        self.history_id += 1
+        self.history.append(HistoryRecord(self.history_id, "messageDeleted", msg))
+        self._changed()
+
+    def modify(self, mid: str, add: Iterable[str] = (), remove: Iterable[str] = ()) -> None:
+        """Change labels (messages.modify): one labelAdded and/or labelRemoved record."""
+        msg = self.messages[mid]
+        added = [label for label in add if label not in msg.labels]
+        removed = [label for label in remove if label in msg.labels]
+        for kind, labels in (("labelAdded", added), ("labelRemoved", removed)):
+            if not labels:
+                continue
+            if kind == "labelAdded":
+                msg.labels.extend(labels)
+            else:
+                msg.labels[:] = [label for label in msg.labels if label not in labels]
+            self.history_id += 1
+            msg.history_id = self.history_id
+            self.history.append(
+                HistoryRecord(self.history_id, kind, msg, tuple(labels), tuple(msg.labels))
+            )
+        self._changed()
+
+    def trash(self, mid: str) -> None:
+        """messages.trash: the TRASH label is added (the message stays until emptied)."""
+        self.modify(mid, add=["TRASH"])
+
+    def spam(self, mid: str) -> None:
+        """Reported as spam: SPAM added, INBOX removed."""
+        self.modify(mid, add=["SPAM"], remove=["INBOX"])
 
     def expire_history(self) -> None:
         """Forget all history records so far (as Gmail does after about a week)."""
@@ -606,24 +670,18 @@ class FakeGmail:
         if self.faults.history_gone or start < box.oldest_history - 1:
             raise ApiError(404, "notFound", "Requested entity was not found.")
         label = q.get("labelId", [""])[0]
+        kinds = set(q.get("historyTypes", []))  # none given: every type, as Gmail does
         limit = min(int(q.get("maxResults", ["100"])[0]), self.page_limit)
         offset = int(q.get("pageToken", ["0"])[0] or 0)
         records = [
-            (hid, m) for hid, m in box.history if hid > start and (not label or label in m.labels)
+            r
+            for r in box.history
+            if r.id > start and (not kinds or r.kind in kinds) and (not label or label in r.after)
         ]
         page = records[offset : offset + limit]
         out: dict[str, Any] = {"historyId": str(box.history_id)}
         if page:
-            out["history"] = [
-                {
-                    "id": str(hid),
-                    "messages": [{"id": m.id, "threadId": m.thread_id}],
-                    "messagesAdded": [
-                        {"message": {"id": m.id, "threadId": m.thread_id, "labelIds": m.labels}}
-                    ],
-                }
-                for hid, m in page
-            ]
+            out["history"] = [r.resource() for r in page]
         if offset + limit < len(records):
             out["nextPageToken"] = str(offset + limit)
         return out
