@@ -3,6 +3,13 @@
 Files are streamed in binary and only header blocks are parsed, so a multi-gigabyte Takeout
 archive costs no more memory than a small one. The cursor is a byte offset in the sorted file
 list, guarded by a signature of the file so a replaced export is read again from its start.
+
+A read from the start of the account (no cursor, a replaced or removed file, a backfill
+window) is a full read ("round"): every batch carries the round id (a hash of every file's
+signature, plus the window) and the last one a `Sweep`, so messages no longer in the export
+(a new Takeout from which mail was deleted) leave the store. The round id rides in the cursor,
+so a resumed full read keeps it and still sweeps at its end. A cursor whose file and every file
+before it are unchanged only reads what follows it (new files): that read never sweeps.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ from connectors.mbox_headers import (
     rescue_sender,
 )
 from models.config import MboxAccount
-from models.records import Batch, Interaction, Skip
+from models.records import Batch, Interaction, Skip, Sweep
 
 SOURCE = "mbox"
 MAILBOX_SUFFIXES = frozenset({".mbox", ".mbx", ".eml"})
@@ -45,18 +52,30 @@ _PARSER = BytesHeaderParser(policy=policy.compat32)
 _OBS_FIELD = re.compile(rb"^([\x21-\x39\x3b-\x7e]+)[ \t]+:", re.MULTILINE)
 
 
+_EMPTY = hashlib.sha256(b"").hexdigest()[:32]
+
+
 @dataclass(frozen=True, slots=True)
 class Position:
-    """Where reading resumes: a file (relative path), a byte offset and the file's signature."""
+    """Where reading resumes: a file (relative path), a byte offset and the file's signature.
+
+    `pre` is the digest of every file's signature up to and including `file` (so a changed
+    earlier file is noticed); `round` is set while a full read is under way (not in the cursor
+    of its last batch) and is the id it must finish with."""
 
     file: str
     offset: int
     sig: str
+    pre: str | None = None
+    round: str | None = None
 
     def encode(self) -> str:
-        return json.dumps(
-            {"file": self.file, "offset": self.offset, "sig": self.sig}, separators=(",", ":")
-        )
+        data: dict[str, str | int] = {"file": self.file, "offset": self.offset, "sig": self.sig}
+        if self.pre is not None:
+            data["pre"] = self.pre
+        if self.round is not None:
+            data["round"] = self.round
+        return json.dumps(data, separators=(",", ":"))
 
     @staticmethod
     def decode(cursor: str | None) -> Position | None:
@@ -65,9 +84,37 @@ class Position:
             return None
         try:
             data = json.loads(cursor)
-            return Position(str(data["file"]), int(data["offset"]), str(data["sig"]))
-        except (ValueError, KeyError, TypeError):
+            pre, round_id = data.get("pre"), data.get("round")
+            return Position(
+                str(data["file"]),
+                int(data["offset"]),
+                str(data["sig"]),
+                None if pre is None else str(pre),
+                None if round_id is None else str(round_id),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
             return None
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """One mailbox file as found at the start of a read."""
+
+    rel: str
+    path: Path
+    sig: str | None  # None: could not be read (`error` says why)
+    error: str
+    pre: str  # digest of (rel, sig) of this file and every file before it
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """How a read goes: from where, under which round id (None: incremental, no sweep)."""
+
+    start: Position | None
+    round: str | None
+    sweep: Sweep | None
+    carry: bool  # cursors carry the round so a resumed read finishes it
 
 
 def signature(path: Path) -> str:
@@ -75,6 +122,36 @@ def signature(path: Path) -> str:
     with path.open("rb") as stream:
         head = stream.read(64 * 1024)
     return f"{path.stat().st_size}:{hashlib.sha256(head).hexdigest()}"
+
+
+def listing(root: Path) -> list[Listed]:
+    """Every mailbox file with its signature and the running digest of the signatures."""
+    out: list[Listed] = []
+    digest = hashlib.sha256()
+    for rel, path in mailbox_files(root):
+        sig: str | None = None
+        error = ""
+        try:
+            sig = signature(path)
+        except OSError as exc:
+            error = str(exc.strerror or exc)
+        digest.update(f"{rel}\0{sig or '!' + error}\n".encode("utf-8", "surrogateescape"))
+        out.append(Listed(rel, path, sig, error, digest.hexdigest()[:32]))
+    return out
+
+
+def _through(files: list[Listed], rel: str) -> str:
+    """The signature digest of every file up to and including `rel` (in sorted order)."""
+    pre = _EMPTY
+    for item in files:
+        if item.rel > rel:
+            break
+        pre = item.pre
+    return pre
+
+
+def _stamp(moment: datetime | None) -> str:
+    return "" if moment is None else moment.astimezone(UTC).isoformat()
 
 
 def mailbox_files(root: Path) -> list[tuple[str, Path]]:
@@ -134,37 +211,80 @@ class MboxConnector:
             )
         self.fallback_dates = 0
         self.fallback_sources = {}
-        position = None if window is not None else Position.decode(cursor)
-        batch = Batch()
+        files = listing(self.root)
+        plan = self._plan(cursor, window, files)
+        position = plan.start
+        carried = plan.round if plan.carry else None
+        batch = Batch(round=plan.round)
         keys: set[str] = set()
-        for rel, path in mailbox_files(self.root):
-            if position is not None and rel < position.file:
+        last = position
+        # A file that could not be read (or is not a mailbox) delivered nothing: sweeping
+        # would delete its messages over what may be a passing fault, so such a read keeps all.
+        whole_file_failed = not files or any(item.sig is None for item in files)
+        for item in files:
+            if position is not None and item.rel < position.file:
                 continue
-            resume = position if position is not None and rel == position.file else None
-            for item in self._read_file(rel, path, resume, window):
-                if isinstance(item, Skip):
-                    batch.skipped.append(item)
+            resume = position if position is not None and item.rel == position.file else None
+            for got in self._read_file(item, resume, window):
+                if isinstance(got, Skip):
+                    batch.skipped.append(got)
+                    whole_file_failed |= got.where == item.rel  # messages say `file:line`
                     continue
-                interaction, where = item
+                interaction, where = got
                 batch.seen += 1
                 if interaction is not None and interaction.key not in keys:
                     # The same message twice (two exports of one mailbox) is stored once.
                     keys.add(interaction.key)
                     batch.interactions.append(interaction)
-                batch.cursor = where.encode()
+                last = Position(where.file, where.offset, where.sig, item.pre, carried)
+                if window is not None:
+                    last = where  # a backfill's cursor is never kept as the account's
+                batch.cursor = last.encode()
                 if batch.seen >= self.batch_size:
                     yield batch
-                    batch, keys = Batch(), set()
-        if batch.seen or batch.skipped:
-            yield batch
+                    batch, keys = Batch(round=plan.round), set()
+        if plan.round is None:
+            if batch.seen or batch.skipped:
+                yield batch
+            return
+        # A full read reached the end: what it did not deliver is gone from the export.
+        if last is None:
+            last = Position("", 0, "", _EMPTY)  # nothing to read: resume from the first file
+        batch.cursor = Position(last.file, last.offset, last.sig, last.pre).encode()
+        batch.sweep = None if whole_file_failed else plan.sweep
+        yield batch
+
+    def _plan(self, cursor: str | None, window: Window | None, files: list[Listed]) -> Plan:
+        """Full read (with a round and a sweep), a resumed full read, or an incremental one."""
+        prefix = f"{SOURCE}:{self.account}:"
+        whole = files[-1].pre if files else _EMPTY
+        if window is not None:
+            basis = f"{whole}\0{_stamp(window.since)}\0{_stamp(window.until)}"
+            round_id = hashlib.sha256(basis.encode()).hexdigest()[:32]
+            return Plan(None, round_id, Sweep(prefix, window.since, window.until), carry=False)
+        full = Plan(None, whole, Sweep(prefix), carry=True)
+        saved = Position.decode(cursor)
+        if saved is None:
+            return full
+        if saved.round is not None:
+            # A full read under way: resume it only if no file changed since it began.
+            return Plan(saved, whole, Sweep(prefix), carry=True) if saved.round == whole else full
+        if saved.pre is not None:
+            unchanged = _through(files, saved.file) == saved.pre
+        else:  # a cursor from before rounds: only its own file's signature is known
+            unchanged = any(f.rel == saved.file and f.sig == saved.sig for f in files)
+        return Plan(saved, None, None, carry=False) if unchanged else full
 
     def _read_file(
-        self, rel: str, path: Path, resume: Position | None, window: Window | None
+        self, item: Listed, resume: Position | None, window: Window | None
     ) -> Iterator[Skip | tuple[Interaction | None, Position]]:
         """Per message: its interaction (None if skipped or outside the window) and the
         position after it; a skip is yielded just before its message's position."""
+        rel, path, sig = item.rel, item.path, item.sig
+        if sig is None:
+            yield Skip(rel, f"cannot read file: {item.error}")
+            return
         try:
-            sig = signature(path)
             single = is_single_message(path)
             stream = path.open("rb")
         except OSError as exc:

@@ -5,18 +5,22 @@ from __future__ import annotations
 import base64
 import io
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 import pytest
+from sqlalchemy import select
 
 from connectors.base import Connector, Me, Window
 from connectors.errors import FatalError
 from connectors.mbox import NO_DATE, MboxConnector, build
 from connectors.mbox_frame import FrameStats, frame_mbox
-from models.config import MboxAccount
-from models.records import Batch, Interaction, Skip
+from models.config import MboxAccount, RulesConfig
+from models.records import Batch, Interaction, Skip, Sweep
+from models.schema import InteractionRow
+from models.store import Store
 from tests.connectors.contract import ConnectorContract, drain, keys_of
 
 ME = Me(frozenset({"me@example.com"}))
@@ -49,7 +53,7 @@ def message(
     return "\n".join(lines) + "\n\n" + body + "\n"
 
 
-def numbered(count: int) -> str:
+def numbered(count: int, missing: tuple[int, ...] = ()) -> str:
     return "".join(
         message(
             sender=f"Person {n} <p{n}@example.org>",
@@ -58,6 +62,7 @@ def numbered(count: int) -> str:
             body=f"Body {n}\n>From the escaped line\n",
         )
         for n in range(count)
+        if n not in missing
     )
 
 
@@ -480,3 +485,119 @@ def test_corpus_highlights() -> None:
     assert spam.participants[0].name and spam.participants[0].name.startswith("Атиков")
     (cc,) = by_file["notmuch_duplicate_cc_headers.eml"]
     assert len([p for p in cc.participants if p.role == "cc"]) == 2
+
+
+# --- Full reads sweep what an export no longer has ---------------------------------------
+
+
+RULES = RulesConfig()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store(f"sqlite:///{tmp_path / 'kw.db'}")
+    yield s
+    s.close()
+
+
+def sync(store: Store, conn: MboxConnector, window: Window | None = None) -> list[Batch]:
+    """As the sync flow does: the stored cursor in, every batch stored (a backfill's cursor
+    is not kept)."""
+    state = store.sync_state(conn.account)
+    batches = drain(conn.batches(state.cursor if state and window is None else None, window))
+    for batch in batches:
+        if window is not None:
+            batch.cursor = None
+        store.apply_batch(conn.account, "mbox", batch, RULES)
+    return batches
+
+
+def stored(store: Store) -> set[str]:
+    with store.session() as session:
+        return {k.rsplit(":", 1)[1] for k in session.scalars(select(InteractionRow.key))}
+
+
+def ids(*numbers: int) -> set[str]:
+    return {f"msg{n}@example.org" for n in numbers}
+
+
+def test_replaced_export_missing_two_messages_removes_them(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "All mail.mbox"
+    path.write_text(numbered(10), encoding="utf-8")
+    first = sync(store, connector(path, batch_size=4))
+    assert stored(store) == ids(*range(10))
+    assert {b.round for b in first} == {first[0].round} and first[0].round
+    assert [b.sweep is not None for b in first] == [False, False, True]
+    assert first[-1].sweep == Sweep("mbox:arch:")
+    path.write_text(numbered(10, (3, 7)), encoding="utf-8")
+    again = sync(store, connector(path, batch_size=4))
+    assert again[0].round != first[0].round
+    assert stored(store) == ids(*range(10)) - ids(3, 7)
+    assert sum(b.seen for b in again) == 8
+    # Unchanged since: the finished cursor reads nothing and removes nothing.
+    assert sync(store, connector(path, batch_size=4)) == []
+    assert stored(store) == ids(*range(10)) - ids(3, 7)
+
+
+def test_resumed_full_read_keeps_its_round_and_still_sweeps(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "m.mbox"
+    path.write_text(numbered(10), encoding="utf-8")
+    sync(store, connector(path, batch_size=3))
+    path.write_text(numbered(10, (1, 8)), encoding="utf-8")
+    state = store.sync_state("arch")
+    assert state is not None
+    run = connector(path, batch_size=3).batches(state.cursor)
+    first = next(run)
+    store.apply_batch("arch", "mbox", first, RULES)  # the run dies after its first batch
+    cursor = json.loads((store.sync_state("arch") or state).cursor or "")
+    assert cursor["round"] == first.round
+    resumed = sync(store, connector(path, batch_size=3))
+    assert {b.round for b in resumed} == {first.round}
+    assert resumed[-1].sweep is not None
+    # msg0/2/3 came in the interrupted run's batch; the same round keeps them.
+    assert stored(store) == ids(*range(10)) - ids(1, 8)
+
+
+def test_new_files_after_the_cursor_are_read_without_a_sweep(store: Store, tmp_path: Path) -> None:
+    (tmp_path / "2025.mbox").write_text(numbered(4), encoding="utf-8")
+    sync(store, connector(tmp_path))
+    (tmp_path / "2026.mbox").write_text(numbered(6).replace("msg", "late"), encoding="utf-8")
+    later = sync(store, connector(tmp_path))
+    assert [b.round for b in later] == [None] and later[0].sweep is None
+    assert len(later[0].interactions) == 6
+    assert ids(*range(4)) <= stored(store) and len(stored(store)) == 10
+
+
+def test_a_changed_earlier_file_means_a_full_read(store: Store, tmp_path: Path) -> None:
+    (tmp_path / "a.mbox").write_text(numbered(4), encoding="utf-8")
+    (tmp_path / "b.mbox").write_text(numbered(3).replace("msg", "b"), encoding="utf-8")
+    sync(store, connector(tmp_path))
+    (tmp_path / "a.mbox").write_text(numbered(4, (2,)), encoding="utf-8")
+    again = sync(store, connector(tmp_path))
+    assert again[-1].sweep is not None
+    assert stored(store) == ids(0, 1, 3) | {f"b{n}@example.org" for n in range(3)}
+
+
+def test_window_read_sweeps_only_inside_the_window(store: Store, tmp_path: Path) -> None:
+    def mail(*names: str) -> str:
+        dates = {"old": "Mon, 05 Jan 2015 10:00:00 +0000", "new": "Mon, 02 Mar 2026 10:00:00 +0000"}
+        return "".join(message(msgid=f"<{n}@x>", date=dates[n[:3]]) for n in names)
+
+    path = tmp_path / "w.mbox"
+    path.write_text(mail("old1", "old2", "new1", "new2"), encoding="utf-8")
+    sync(store, connector(path))
+    path.write_text(mail("old1", "new1"), encoding="utf-8")
+    window = Window(since=datetime(2026, 1, 1, tzinfo=UTC))
+    batches = sync(store, connector(path), window)
+    assert batches[-1].sweep == Sweep("mbox:arch:", window.since, None)
+    assert stored(store) == {"old1@x", "old2@x", "new1@x"}  # old2 is outside the window
+
+
+def test_a_file_that_is_not_a_mailbox_is_not_swept(store: Store, tmp_path: Path) -> None:
+    (tmp_path / "a.mbox").write_text(numbered(3), encoding="utf-8")
+    (tmp_path / "b.mbox").write_text(numbered(2).replace("msg", "b"), encoding="utf-8")
+    sync(store, connector(tmp_path))
+    (tmp_path / "b.mbox").write_text("half-copied garbage\n", encoding="utf-8")
+    again = sync(store, connector(tmp_path))
+    assert again[-1].sweep is None and again[-1].skipped
+    assert stored(store) == ids(0, 1, 2) | {"b0@example.org", "b1@example.org"}
