@@ -6,14 +6,12 @@ crashed run's `sending` row is reported, not resent; failures name the fix.
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-import trustme
 
 from flows.deliver import DeliveryError, deliver, ledger
 from models.config import Config, config_from_dict
@@ -21,7 +19,7 @@ from models.schema import DeliveryRow
 from models.store import Store
 from tests.digest_sample import AS_OF, sample_report
 from tests.fakes.slack_endpoint import FakeSlack
-from tests.fakes.smtp import FakeSmtp
+from tests.fakes.smtp import FakeSmtp, server_tls
 
 NO_SLEEP: dict[str, Any] = {"sleep": lambda _s: None}
 
@@ -130,19 +128,10 @@ def test_a_crashed_send_is_reported_not_resent(store: Store) -> None:
         assert len(smtp.recorder.messages) == 1
 
 
-def _tls(tmp_path: Path) -> tuple[ssl.SSLContext, str]:
-    ca = trustme.CA()
-    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(server)
-    ca_file = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
-    return server, str(ca_file)
-
-
 def test_starttls_with_login_from_env(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server_ctx, ca_file = _tls(tmp_path)
+    server_ctx, ca_file = server_tls(tmp_path)
     monkeypatch.setenv("SSL_CERT_FILE", ca_file)
     monkeypatch.setenv("KW_USER", "keepwarm")
     monkeypatch.setenv("KW_PASS", "s3cret")
@@ -161,7 +150,7 @@ def test_starttls_with_login_from_env(
 
 
 def test_implicit_tls(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    server_ctx, ca_file = _tls(tmp_path)
+    server_ctx, ca_file = server_tls(tmp_path)
     monkeypatch.setenv("SSL_CERT_FILE", ca_file)
     with FakeSmtp(implicit_tls_context=server_ctx) as smtp:
         config = email_config(smtp.port, to="me@example.com", ssl=True)

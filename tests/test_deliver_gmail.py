@@ -10,7 +10,6 @@ from __future__ import annotations
 import email
 import json
 import os
-import ssl
 import time
 from collections.abc import Iterator
 from email.message import EmailMessage
@@ -19,14 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import trustme
 
 from flows.deliver import DeliveryError, deliver, ledger
 from models.config import Config, config_from_dict
 from models.store import Store
 from tests.digest_sample import AS_OF, sample_report
 from tests.fakes.gmail_server import FakeGmail
-from tests.fakes.smtp import FakeSmtp
+from tests.fakes.smtp import FakeSmtp, server_tls
 
 NO_SLEEP: dict[str, Any] = {"sleep": lambda _s: None}
 ACCOUNT = "personal"
@@ -185,19 +183,10 @@ def test_unknown_gmail_account_is_a_delivery_config_error(
     assert ledger.rows(store) == []
 
 
-def _tls(tmp_path: Path) -> tuple[ssl.SSLContext, str]:
-    ca = trustme.CA()
-    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(server)
-    ca_file = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
-    return server, str(ca_file)
-
-
 def test_smtp_wrong_password_fails_fast_without_retries(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server_ctx, ca_file = _tls(tmp_path)
+    server_ctx, ca_file = server_tls(tmp_path)
     monkeypatch.setenv("SSL_CERT_FILE", ca_file)
     monkeypatch.setenv("KW_USER", "keepwarm")
     monkeypatch.setenv("KW_PASS", "not-the-password")

@@ -13,8 +13,10 @@ import ssl
 from dataclasses import dataclass, field
 from email.message import Message
 from email.policy import default
+from pathlib import Path
 from typing import Any
 
+import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -90,3 +92,13 @@ class FakeSmtp:
 
     def __exit__(self, *exc: object) -> None:
         self.controller.stop()
+
+
+def server_tls(tmp_path: Path) -> tuple[ssl.SSLContext, str]:
+    """A server TLS context for 127.0.0.1 from a throwaway CA, and that CA's PEM file."""
+    ca = trustme.CA()
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server)
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    return server, str(ca_file)
