@@ -11,44 +11,24 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
-from models.config import RulesConfig
 from models.identity import display_name_from_email, is_noreply
-from models.records import ContactCard, Interaction, Participant
+from models.records import ContactCard
 from models.rules import assign_identities, move_person_contacts
-from models.schema import CardRow, IdentityRow, PersonRow
+from models.schema import CardRow, ContactRow, IdentityRow, ParticipantRow, PersonRow
 
 
 def new_person_id() -> str:
     return str(uuid.uuid4())
 
 
-def makes_person(record: Interaction, participant: Participant, rules: RulesConfig) -> bool:
-    """Would this participant count as outbound or meeting contact (DESIGN.md)?"""
-    if record.channel == "email":
-        return (
-            record.direction == "outbound"
-            and participant.role in ("to", "cc", "bcc")
-            and record.group_size <= rules.max_email_group
-            and not record.bulk
-            and not is_noreply(participant.value)
-        )
-    return (
-        not record.cancelled
-        and not record.declined
-        and not participant.declined
-        and record.group_size <= rules.max_meeting_size
-    )
-
-
 class IdentityResolver:
     """Works inside the caller's transaction."""
 
-    def __init__(self, session: Session, rules: RulesConfig) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
-        self.rules = rules
 
     def _owners(self, identities: Iterable[tuple[str, str]]) -> dict[tuple[str, str], IdentityRow]:
         found: dict[tuple[str, str], IdentityRow] = {}
@@ -125,15 +105,34 @@ class IdentityResolver:
             )
         self.session.flush()
 
-    def people_for(self, records: Sequence[Interaction]) -> None:
-        """Create people for correspondents you wrote to or met; name the nameless."""
+    def people_for(self, interaction_ids: Sequence[int]) -> None:
+        """Create people for correspondents you wrote to or met: the contact rows of these
+        interactions (already derived by the rules) that are not inbound and have no person
+        yet. Machine senders never become people; names come from the headers."""
         wanted: dict[tuple[str, str], str | None] = {}
-        for record in records:
-            for p in record.participants:
-                if makes_person(record, p, self.rules):
-                    key = (p.kind, p.value)
-                    if p.name or key not in wanted:
-                        wanted[key] = p.name or wanted.get(key)
+        ids = list(interaction_ids)
+        for start in range(0, len(ids), 500):
+            rows = self.session.execute(
+                select(ContactRow.kind, ContactRow.value, ParticipantRow.name)
+                .join(
+                    ParticipantRow,
+                    and_(
+                        ParticipantRow.interaction_id == ContactRow.interaction_id,
+                        ParticipantRow.kind == ContactRow.kind,
+                        ParticipantRow.value == ContactRow.value,
+                    ),
+                )
+                .where(
+                    ContactRow.interaction_id.in_(ids[start : start + 500]),
+                    ContactRow.person_id.is_(None),
+                    ContactRow.direction != "inbound",
+                )
+            )
+            for kind, value, name in rows:
+                if kind == "email" and is_noreply(value):
+                    continue
+                if name or (kind, value) not in wanted:
+                    wanted[(kind, value)] = name or wanted.get((kind, value))
         if not wanted:
             return
         owners = self._owners(wanted)

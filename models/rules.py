@@ -20,7 +20,6 @@ from sqlalchemy import (
     delete,
     false,
     func,
-    not_,
     or_,
     select,
     text,
@@ -70,11 +69,6 @@ def meeting_attended(rules: RulesConfig) -> ColumnElement[bool]:
 def happened_by(as_of: datetime) -> ColumnElement[bool]:
     """Past or started: a future meeting is not contact (it is `next_planned_at`)."""
     return I.occurred_at <= as_of
-
-
-def makes_person_in_report() -> ColumnElement[bool]:
-    """Outbound or meeting contact: a correspondent who only wrote to you is not a person."""
-    return not_(I.direction == "inbound")
 
 
 # -- the derived contact table ---------------------------------------------------------

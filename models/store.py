@@ -177,7 +177,7 @@ class Store:
         result = BatchResult(skipped=len(batch.skipped))
         with self.write_session() as session:
             ensure_contacts(session, rules)
-            resolver = IdentityResolver(session, rules)
+            resolver = IdentityResolver(session)
             for card in batch.cards:
                 resolver.apply_card(card, batch.round)
                 result.cards += 1
@@ -187,8 +187,8 @@ class Store:
                 result.removed = _remove(session, batch.removed_keys)
             if batch.sweep is not None and batch.round is not None:
                 result.removed += _sweep(session, batch.sweep, batch.round)
-            resolver.people_for(batch.interactions)
             refresh_contacts(session, rules, ids)
+            resolver.people_for(ids)
             _save_state(session, account, kind, batch)
         return result
 
