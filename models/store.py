@@ -224,12 +224,13 @@ def _upsert_interactions(
                 select(InteractionRow.key, InteractionRow.id).where(InteractionRow.key.in_(chunk))
             ):
                 existing[key] = row_id
-    updated_keys = [k for k in by_key if k not in {r["key"] for r in new_rows}]
-    for key in updated_keys:
+    new_keys = {r["key"] for r in new_rows}
+    updated_keys = [k for k in by_key if k not in new_keys]
+    if updated_keys:
+        # ORM bulk UPDATE by primary key: one executemany for the batch, not a row at a time.
         session.execute(
-            update(InteractionRow)
-            .where(InteractionRow.id == existing[key])
-            .values(**_row_values(by_key[key], round_id))
+            update(InteractionRow),
+            [{"id": existing[k], **_row_values(by_key[k], round_id)} for k in updated_keys],
         )
     if updated_keys:
         ids = [existing[k] for k in updated_keys]
