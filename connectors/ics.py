@@ -122,6 +122,9 @@ class IcsConnector:
             # The read of this window is complete: occurrences it no longer has are gone.
             last = close()
             last.sweep = Sweep(f"ics:{self.account}:", start, end)
+            for result in self.results:
+                for note, count in result.notes.items():
+                    last.notes[note] = last.notes.get(note, 0) + count
             yield last
 
     def _stream(

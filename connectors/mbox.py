@@ -201,6 +201,7 @@ class MboxConnector:
         self._now = now or (lambda: datetime.now(UTC))
         self.fallback_dates = 0
         self.fallback_sources: dict[str, int] = {}
+        self._notes: dict[str, int] = {}
 
     def batches(self, cursor: str | None, window: Window | None = None) -> Iterator[Batch]:
         if not self.root.exists():
@@ -211,6 +212,7 @@ class MboxConnector:
             )
         self.fallback_dates = 0
         self.fallback_sources = {}
+        self._notes = {}
         files = listing(self.root)
         plan = self._plan(cursor, window, files)
         position = plan.start
@@ -241,8 +243,10 @@ class MboxConnector:
                     last = where  # a backfill's cursor is never kept as the account's
                 batch.cursor = last.encode()
                 if batch.seen >= self.batch_size:
+                    batch.notes = self._take_notes()
                     yield batch
                     batch, keys = Batch(round=plan.round), set()
+        batch.notes = self._take_notes()
         if plan.round is None:
             if batch.seen or batch.skipped:
                 yield batch
@@ -253,6 +257,10 @@ class MboxConnector:
         batch.cursor = Position(last.file, last.offset, last.sig, last.pre).encode()
         batch.sweep = None if whole_file_failed else plan.sweep
         yield batch
+
+    def _take_notes(self) -> dict[str, int]:
+        notes, self._notes = self._notes, {}
+        return notes
 
     def _plan(self, cursor: str | None, window: Window | None, files: list[Listed]) -> Plan:
         """Full read (with a round and a sweep), a resumed full read, or an incremental one."""
@@ -339,6 +347,8 @@ class MboxConnector:
         if source != "date":
             self.fallback_dates += 1
             self.fallback_sources[str(source)] = self.fallback_sources.get(str(source), 0) + 1
+            note = f"date taken from the {source} (Date header missing or garbage)"
+            self._notes[note] = self._notes.get(note, 0) + 1
         if window is not None and not window.contains(occurred_at):
             return None
         headers = {

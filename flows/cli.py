@@ -99,6 +99,8 @@ def _print_summaries(results: list[dict[str, Any]]) -> None:
             out.print(f"  {r['account']}: skipped {count} × {reason}", highlight=False)
         for example in (r.get("skip_examples") or [])[:5]:
             out.print(f"    e.g. {example}", highlight=False)
+        for note, count in sorted((r.get("notes") or {}).items()):
+            out.print(f"  {r['account']}: {count} × {note}", highlight=False)
 
 
 def _run_sync(config_path: str, accounts: list[str] | None) -> list[dict[str, Any]]:

@@ -37,6 +37,7 @@ class SyncSummary:
     skipped: int = 0
     skip_reasons: Counter[str] = field(default_factory=Counter)
     skip_examples: list[str] = field(default_factory=list)
+    notes: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
     error: str | None = None
 
@@ -53,6 +54,7 @@ class SyncSummary:
             "skipped": self.skipped,
             "skip_reasons": dict(self.skip_reasons),
             "skip_examples": self.skip_examples,
+            "notes": dict(self.notes),
             "seconds": round(self.seconds, 3),
             "error": self.error,
         }
@@ -99,6 +101,7 @@ def sync_account_now(
             summary.removed += result.removed
             summary.cards += result.cards
             summary.skipped += result.skipped
+            summary.notes.update(batch.notes)
             for skip in batch.skipped:
                 summary.skip_reasons[skip.reason] += 1
                 if len(summary.skip_examples) < 20:

@@ -100,3 +100,4 @@ class Batch:
     me_aliases: tuple[str, ...] = ()
     round: str | None = None
     sweep: Sweep | None = None
+    notes: dict[str, int] = field(default_factory=dict)  # fallbacks taken, not skips
