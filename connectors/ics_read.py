@@ -66,6 +66,9 @@ class _Block:
     closed: bool
 
 
+_CALENDAR_LIBRARIES = ("icalendar", "recurring_ical_events", "x_wr_timezone", "ics_read")
+
+
 def read_ics_file(
     path: Path, *, account: str, me: Me, start: datetime, end: datetime
 ) -> FileResult:
@@ -75,7 +78,10 @@ def read_ics_file(
         warnings.simplefilter("always")
         _read(path, result, account=account, me=me, start=start, end=end)
     for warning in caught:
-        result.notes[f"warning: {warning.category.__name__}"] += 1
+        # catch_warnings is process-wide: count only what the calendar libraries said, not
+        # warnings other threads (e.g. another account's sync) raised meanwhile.
+        if any(lib in warning.filename for lib in _CALENDAR_LIBRARIES):
+            result.notes[f"warning: {warning.category.__name__}"] += 1
     return result
 
 

@@ -54,7 +54,7 @@ class IdentityResolver:
             created_at=datetime.now(UTC).replace(tzinfo=None),
         )
         self.session.add(person)
-        self.session.flush([person])
+        self.session.flush()
         return person
 
     def apply_card(self, card: ContactCard, round_id: str | None = None) -> None:
@@ -81,7 +81,7 @@ class IdentityResolver:
             name = card.name or (card.emails[0] if card.emails else card.phones[0])
             target_id = self._new_person(name, "card").id
         row.person_id = target_id
-        self.session.flush([row])
+        self.session.flush()
         for other in sorted(set(person_ids) - {target_id}):
             if not any(o.pinned for o in owners.values() if o.person_id == other):
                 merge_people(self.session, target_id, other)
