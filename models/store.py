@@ -164,12 +164,6 @@ class Store:
                 row.skipped_total,
             )
 
-    def reset_cursor(self, account: str) -> None:
-        with self.session() as session:
-            session.execute(
-                update(SyncStateRow).where(SyncStateRow.account == account).values(cursor=None)
-            )
-
     # -- writes -----------------------------------------------------------------------
 
     def apply_batch(self, account: str, kind: str, batch: Batch, rules: RulesConfig) -> BatchResult:
