@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from pathlib import Path
+
+from connectors.errors import FatalError
+from models.records import Skip
 
 
 def export_files(root: Path, accept: Callable[[Path], bool]) -> list[tuple[str, Path]]:
@@ -35,3 +39,58 @@ def content_digest(files: list[tuple[str, Path]]) -> str:
             digest.update(f"!{exc.errno}".encode())
         digest.update(b"\0")
     return digest.hexdigest()
+
+
+def check_export(account: str, root: Path, files: list[tuple[str, Path]], what: str) -> None:
+    """Refuse to read (and so to sweep) an export that vanished, cannot be read or is empty.
+
+    A full read deletes what the export no longer has; an export that suddenly holds nothing
+    is far more often a failed download, a permissions change or a truncated copy than a
+    person who deleted every contact. Such a read is a named failure of the account, and
+    everything stored from it stays."""
+    kept = "nothing was changed: what keepwarm stored from it stays"
+    if not root.exists():
+        raise FatalError(
+            account,
+            f"{root} does not exist ({kept}); fix `path` in this account's config "
+            f"(a {what} file or a folder of them)",
+        )
+    if not files:
+        raise FatalError(
+            account,
+            f"{root} holds no {what} files ({kept}); point `path` at your export, or remove "
+            "the account from the config if it is gone for good",
+        )
+    for rel, path in files:
+        shown = path if root.is_file() else f"{root}/{rel}"
+        try:
+            with path.open("rb") as stream:
+                first = stream.read(1)
+        except OSError as exc:
+            raise FatalError(
+                account,
+                f"cannot read {shown} ({exc.strerror or exc}; {kept}); fix the file's "
+                "permissions or `path`, then sync again",
+            ) from exc
+        if not first:
+            raise FatalError(
+                account,
+                f"{shown} is empty (0 bytes; {kept}); export it again — if the export "
+                "really is empty now, remove the file or the account from the config",
+            )
+
+
+def nothing_found(account: str, root: Path, what: str, skips: Sequence[Skip] = ()) -> FatalError:
+    """A full read that found no records at all: do not sweep, say so (and why, if the
+    records were there but each was skipped)."""
+    why = ""
+    if skips:
+        reasons = Counter(skip.reason for skip in skips)
+        listed = "; ".join(f"{count} × {reason}" for reason, count in reasons.most_common(3))
+        why = f" — skipped {listed} (first at {skips[0].where})"
+    return FatalError(
+        account,
+        f"{root} holds no usable {what}{why}. Nothing was changed: what keepwarm stored from "
+        "it stays. Export it again — if it really is empty now, remove the account from the "
+        "config",
+    )

@@ -19,8 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from connectors.base import Me, Window, window_bounds
-from connectors.errors import FatalError
-from connectors.files import content_digest, export_files
+from connectors.files import check_export, content_digest, export_files, nothing_found
 from connectors.ics_read import FileResult, read_ics_file
 from models.config import IcsAccount
 from models.records import Batch, Interaction, Skip, Sweep
@@ -55,13 +54,12 @@ class IcsConnector:
         self.results: list[FileResult] = []  # per file, filled while batches are read
 
     def files(self) -> list[tuple[str, Path]]:
-        if not self.path.exists():
-            raise FatalError(
-                self.account,
-                f"{self.path} does not exist; set the account's `path` to an .ics file or a "
-                "folder of them",
-            )
-        return export_files(self.path, lambda path: path.suffix.lower() == ".ics")
+        found = self.path.exists() and export_files(
+            self.path, lambda path: path.suffix.lower() == ".ics"
+        )
+        files = found or []
+        check_export(self.account, self.path, files, "calendar (.ics)")
+        return files
 
     def digest(self, files: list[tuple[str, Path]]) -> str:
         return content_digest(files)
@@ -118,6 +116,9 @@ class IcsConnector:
                 yield close()
                 yielded = True
                 batch = Batch()
+        if not resumed and not any(result.events for result in self.results):
+            skips = [skip for result in self.results for skip in result.skips]
+            raise nothing_found(self.account, self.path, "calendar events", skips)
         if batch.interactions or batch.skipped or yielded or not resumed:
             # The read of this window is complete: occurrences it no longer has are gone.
             last = close()

@@ -26,8 +26,7 @@ from email.parser import BytesHeaderParser
 from pathlib import Path
 
 from connectors.base import Me, Window
-from connectors.errors import FatalError
-from connectors.files import export_files
+from connectors.files import check_export, export_files, nothing_found
 from connectors.mail import MAIL_HEADERS, mail_interaction, takeout_labels
 from connectors.mbox_frame import FrameStats, RawMessage, count_lines, frame_mbox, read_single
 from connectors.mbox_headers import (
@@ -204,12 +203,12 @@ class MboxConnector:
         self._notes: dict[str, int] = {}
 
     def batches(self, cursor: str | None, window: Window | None = None) -> Iterator[Batch]:
-        if not self.root.exists():
-            raise FatalError(
-                self.account,
-                f"mbox path {self.root} does not exist; fix `path` in this account's config "
-                "(an .mbox/.eml file or a folder of them)",
-            )
+        check_export(
+            self.account,
+            self.root,
+            mailbox_files(self.root) if self.root.exists() else [],
+            "mail export (.mbox/.eml)",
+        )
         self.fallback_dates = 0
         self.fallback_sources = {}
         self._notes = {}
@@ -220,6 +219,8 @@ class MboxConnector:
         batch = Batch(round=plan.round)
         keys: set[str] = set()
         last = position
+        messages = 0
+        skips: list[Skip] = []
         # A file that could not be read (or is not a mailbox) delivered nothing: sweeping
         # would delete its messages over what may be a passing fault, so such a read keeps all.
         whole_file_failed = not files or any(item.sig is None for item in files)
@@ -230,10 +231,13 @@ class MboxConnector:
             for got in self._read_file(item, resume, window):
                 if isinstance(got, Skip):
                     batch.skipped.append(got)
+                    if not messages and len(skips) < 1000:
+                        skips.append(got)
                     whole_file_failed |= got.where == item.rel  # messages say `file:line`
                     continue
                 interaction, where = got
                 batch.seen += 1
+                messages += 1
                 if interaction is not None and interaction.key not in keys:
                     # The same message twice (two exports of one mailbox) is stored once.
                     keys.add(interaction.key)
@@ -252,6 +256,8 @@ class MboxConnector:
                 yield batch
             return
         # A full read reached the end: what it did not deliver is gone from the export.
+        if messages == 0 and position is None and window is None:
+            raise nothing_found(self.account, self.root, "mail messages", skips)
         if last is None:
             last = Position("", 0, "", _EMPTY)  # nothing to read: resume from the first file
         batch.cursor = Position(last.file, last.offset, last.sig, last.pre).encode()

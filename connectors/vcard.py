@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from connectors.base import Me, Window
-from connectors.errors import FatalError
-from connectors.files import content_digest, export_files
+from connectors.files import check_export, content_digest, export_files, nothing_found
 from connectors.vcard_card import CardFacts, card_facts
 from connectors.vcard_lines import RawCard, decode_file, split_cards
 from models.config import VcardAccount
@@ -84,13 +83,8 @@ class VcardConnector:
 
     def batches(self, cursor: str | None, window: Window | None = None) -> Iterator[Batch]:
         """`window` is ignored for cards: a backfill re-reads every card."""
-        if not self.root.exists():
-            raise FatalError(
-                self.account,
-                f"vCard path {self.root} does not exist; fix `path` in this account's config "
-                "(a .vcf file or a folder of them)",
-            )
-        files = vcard_files(self.root)
+        files = vcard_files(self.root) if self.root.exists() else []
+        check_export(self.account, self.root, files, "vCard (.vcf)")
         digest = content_digest(files)
         saved = None if window is not None else Cursor.decode(cursor)
         start = saved.done if saved is not None and saved.digest == digest else 0
@@ -99,8 +93,13 @@ class VcardConnector:
         batch = Batch(round=round_id)
         position = 0
         yielded = False
+        cards = 0
+        skips: list[Skip] = []
         for unit in self._units(files):
             position += 1
+            cards += unit.card is not None
+            if not cards:
+                skips.extend(unit.skipped)
             if position <= start:
                 continue
             batch.seen += 1
@@ -111,6 +110,8 @@ class VcardConnector:
                 batch.cursor = Cursor(digest, position).encode()
                 yield batch
                 batch, yielded = Batch(round=round_id), True
+        if cards == 0 and start == 0:
+            raise nothing_found(self.account, self.root, "contact cards", skips)
         if batch.seen or yielded or not resuming:
             # The export was read to the end: cards it no longer has were deleted.
             batch.cursor = Cursor(digest, position).encode()

@@ -1,26 +1,35 @@
-"""Per-provider Prefect global concurrency limits, shared by every worker.
+"""Per-provider slots, shared by every process that uses the same store.
 
 Quota belongs to the provider, not to a process: Gmail's is per user, Graph's 4-in-flight
 limit is per app. Each process already paces itself (Gmail token bucket, Graph limiter), so
 allowing one sync per Gmail user and one per Graph app at a time, across all workers, keeps
-any number of workers within the provider's limits together. Names are limits in the
-Prefect API, created on first use (`prefect gcl ls` shows them).
+any number of workers within the provider's limits together.
+
+Slots are leases in the store (models.leases), not Prefect global concurrency limits: a
+Prefect slot taken by a process that was then killed was never given back, and every later
+sync of that account waited forever without a word. A lease of a dead holder expires (or is
+taken over at once on the same host), and waiting for a live one says so and times out.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
-from prefect.concurrency.sync import concurrency
-from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+from models.leases import LeaseBusy, hold
+from models.store import Store
+
+SLOT_TTL_S = 60.0
+SLOT_WAIT_S = 30 * 60.0
+
+
+class SlotTimeout(Exception):
+    """Waited `SLOT_WAIT_S` for a provider slot that a live sync still holds."""
 
 
 def limit_names(account: Any) -> list[str]:
-    """Slug-safe names: Prefect limit names allow letters, digits, `-` and `_`."""
+    """Slug-safe names, one per provider quota this account draws on."""
     if account.kind == "gmail":
         return [_slug(f"gmail-user-{account.address}")]
     if account.kind == "outlook":
@@ -32,25 +41,35 @@ def _slug(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in text.lower())
 
 
-def ensure_limits(names: list[str], slots: int = 1) -> None:
-    with get_client(sync_client=True) as client:
-        for name in names:
-            try:
-                client.read_global_concurrency_limit_by_name(name)
-            except ObjectNotFound:
-                with contextlib.suppress(ObjectAlreadyExists):
-                    client.create_global_concurrency_limit(
-                        GlobalConcurrencyLimitCreate(name=name, limit=slots)
-                    )
-
-
 @contextlib.contextmanager
-def provider_slot(account: Any) -> Iterator[None]:
+def provider_slot(
+    store: Store,
+    account: Any,
+    *,
+    wait_s: float = SLOT_WAIT_S,
+    say: Callable[[str], None] = lambda _line: None,
+) -> Iterator[None]:
     """Hold this account's provider slot(s) for the duration of its sync."""
-    names = limit_names(account)
-    if not names:
-        yield
-        return
-    ensure_limits(names)
-    with concurrency(names, occupy=1, strict=True):
+    with contextlib.ExitStack() as stack:
+        for name in limit_names(account):
+
+            def waiting(busy: LeaseBusy, name: str = name) -> None:
+                say(
+                    f"{account.name}: waiting for slot {name} ({busy}); another sync of the "
+                    f"same provider quota is running (up to {wait_s / 60:.0f} min)"
+                )
+
+            try:
+                lease = stack.enter_context(
+                    hold(
+                        store.engine, f"slot:{name}", ttl=SLOT_TTL_S, wait_s=wait_s, on_wait=waiting
+                    )
+                )
+            except LeaseBusy as busy:
+                raise SlotTimeout(
+                    f"account {account.name!r}: gave up after {wait_s / 60:.0f} min waiting "
+                    f"for slot {name}: {busy}; another sync of the same quota is still running"
+                ) from busy
+            if lease.took_over:
+                say(f"{account.name}: slot {name} was held by a process that died; taken over")
         yield

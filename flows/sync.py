@@ -8,7 +8,6 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows.limits import provider_slot
 from flows.policy import retry_only_transient
 from flows.syncing import SyncSummary, sync_account_now
 from models.config import load_config
@@ -46,8 +45,9 @@ def sync_account_task(
             logger.info("%s: %d batches, %d records read", account, summary.batches, summary.seen)
 
     try:
-        with provider_slot(config.account(account)):
-            summary = sync_account_now(config, store, account, window, on_batch=progress)
+        summary = sync_account_now(
+            config, store, account, window, on_batch=progress, on_event=logger.warning
+        )
     finally:
         store.close()
     logger.info(

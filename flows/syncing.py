@@ -6,20 +6,21 @@ cursor that covers it, so an interrupted sync resumes where the last stored batc
 
 from __future__ import annotations
 
-import os
-import socket
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from connectors.base import Me, Window
 from connectors.registry import build_connector
+from flows.limits import provider_slot
 from models.config import Config
 from models.identity import normalize_phone
+from models.leases import Lease
 from models.records import Batch
-from models.store import Store, acquire_account_lock, release_account_lock
+from models.store import Store, account_lease
 
 
 @dataclass(slots=True)
@@ -76,39 +77,60 @@ def sync_account_now(
     account_name: str,
     window: tuple[datetime | None, datetime | None] | None = None,
     on_batch: Callable[[Batch, SyncSummary], None] | None = None,
+    on_event: Callable[[str], None] | None = None,
 ) -> SyncSummary:
     """Run one account to the end (or to its window's end). Connector errors propagate."""
     account = config.account(account_name)
     summary = SyncSummary(account=account.name, kind=account.kind)
-    owner = f"{socket.gethostname()}:{os.getpid()}:{time.monotonic_ns()}"
-    acquire_account_lock(store, account.name, account.kind, owner)
     started = time.perf_counter()
+
+    def say(line: str) -> None:
+        summary.notes[line] += 1
+        if on_event is not None:
+            on_event(line)
+
     try:
-        state = store.sync_state(account.name)
-        me = me_for(config, state.aliases if state else ())
-        connector = build_connector(account, me)
-        bounds = Window(*window) if window is not None else None
-        cursor = state.cursor if state and bounds is None else None
-        for batch in connector.batches(cursor, bounds):
-            if bounds is not None:
-                # A backfill re-reads a window; it must not move the incremental cursor.
-                batch.cursor = None
-            result = store.apply_batch(account.name, account.kind, batch, config.rules)
-            summary.batches += 1
-            summary.seen += batch.seen
-            summary.inserted += result.inserted
-            summary.updated += result.updated
-            summary.removed += result.removed
-            summary.cards += result.cards
-            summary.skipped += result.skipped
-            summary.notes.update(batch.notes)
-            for skip in batch.skipped:
-                summary.skip_reasons[skip.reason] += 1
-                if len(summary.skip_examples) < 20:
-                    summary.skip_examples.append(f"{skip.where}: {skip.reason}")
-            if on_batch is not None:
-                on_batch(batch, summary)
+        with account_lease(store, account.name) as lease:
+            if lease.took_over:
+                say("took over the lock of an earlier sync whose process is gone")
+            with provider_slot(store, account, say=say):
+                _run(config, store, account, window, summary, lease, on_batch)
     finally:
         summary.seconds = time.perf_counter() - started
-        release_account_lock(store, account.name, owner)
     return summary
+
+
+def _run(
+    config: Config,
+    store: Store,
+    account: Any,
+    window: tuple[datetime | None, datetime | None] | None,
+    summary: SyncSummary,
+    lease: Lease,
+    on_batch: Callable[[Batch, SyncSummary], None] | None,
+) -> None:
+    state = store.sync_state(account.name)
+    me = me_for(config, state.aliases if state else ())
+    connector = build_connector(account, me)
+    bounds = Window(*window) if window is not None else None
+    cursor = state.cursor if state and bounds is None else None
+    for batch in connector.batches(cursor, bounds):
+        lease.check()
+        if bounds is not None:
+            # A backfill re-reads a window; it must not move the incremental cursor.
+            batch.cursor = None
+        result = store.apply_batch(account.name, account.kind, batch, config.rules)
+        summary.batches += 1
+        summary.seen += batch.seen
+        summary.inserted += result.inserted
+        summary.updated += result.updated
+        summary.removed += result.removed
+        summary.cards += result.cards
+        summary.skipped += result.skipped
+        summary.notes.update(batch.notes)
+        for skip in batch.skipped:
+            summary.skip_reasons[skip.reason] += 1
+            if len(summary.skip_examples) < 20:
+                summary.skip_examples.append(f"{skip.where}: {skip.reason}")
+        if on_batch is not None:
+            on_batch(batch, summary)

@@ -154,8 +154,6 @@ class SyncStateRow(Base):
     advanced_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
     skipped_total: Mapped[int] = mapped_column(Integer, default=0)
-    locked_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    locked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class DeliveryRow(Base):
@@ -179,3 +177,14 @@ class DeliveryRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class LeaseRow(Base):
+    """A named lease (models.leases): an account's sync, a provider's quota slot."""
+
+    __tablename__ = "lease"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    acquired_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.config import RulesConfig
+from models.leases import Holder, Lease, LeaseBusy, try_acquire
 from models.records import Batch, Interaction, Sweep
 from models.resolve import IdentityResolver
 from models.rules import (
@@ -45,6 +46,8 @@ from models.rules import (
     refresh_contacts,
 )
 from models.schema import CardRow, InteractionRow, ParticipantRow, SyncStateRow
+
+ACCOUNT_LEASE_TTL_S = 120.0
 
 
 def utc_naive(moment: datetime) -> datetime:
@@ -323,43 +326,25 @@ def _save_state(session: Session, account: str, kind: str, batch: Batch) -> None
 
 
 class AccountBusyError(Exception):
-    """Another sync of the same account holds its lock."""
+    """Another live sync of the same account holds its lease."""
 
 
-def _lock_row(session: Session, account: str, kind: str) -> SyncStateRow:
-    row = session.get(SyncStateRow, account, with_for_update=True)
-    if row is None:
-        row = SyncStateRow(account=account, kind=kind, aliases=[], skipped_total=0)
-        session.add(row)
-        session.flush()
-    return row
-
-
-def acquire_account_lock(
-    store: Store, account: str, kind: str, owner: str, stale_after_s: float = 6 * 3600
-) -> None:
-    """Two syncs of one account never run at once; a lock older than `stale_after_s`
-    (a crashed run) is taken over."""
-    now = datetime.now(UTC).replace(tzinfo=None)
-    with store.session() as session:
-        row = _lock_row(session, account, kind)
-        if (
-            row.locked_by
-            and row.locked_at
-            and (now - row.locked_at).total_seconds() < stale_after_s
-        ):
-            raise AccountBusyError(
-                f"account {account!r} is already being synced by {row.locked_by} since "
-                f"{row.locked_at:%Y-%m-%d %H:%M} UTC; wait for it to finish (a crashed run's "
-                f"lock expires after {stale_after_s / 3600:.0f} h)"
-            )
-        row.locked_by, row.locked_at = owner, now
-
-
-def release_account_lock(store: Store, account: str, owner: str) -> None:
-    with store.session() as session:
-        session.execute(
-            update(SyncStateRow)
-            .where(SyncStateRow.account == account, SyncStateRow.locked_by == owner)
-            .values(locked_by=None, locked_at=None)
-        )
+@contextmanager
+def account_lease(store: Store, account: str) -> Iterator[Lease]:
+    """Two syncs of one account never run at once (see models.leases): a live holder wins,
+    a dead one on this host is taken over at once, one elsewhere after its lease expires."""
+    try:
+        lease = try_acquire(store.engine, f"account:{account}", ttl=ACCOUNT_LEASE_TTL_S)
+    except LeaseBusy as busy:
+        holder = Holder.parse(busy.holder)
+        who = holder.describe() if holder else busy.holder
+        since = f" since {busy.since:%Y-%m-%d %H:%M} UTC" if busy.since else ""
+        raise AccountBusyError(
+            f"account {account!r} is already being synced by {who}{since}; wait for it to "
+            f"finish (if that process hangs, stop it; a holder on another machine that died "
+            f"is forgotten {ACCOUNT_LEASE_TTL_S:.0f} s after its last heartbeat)"
+        ) from busy
+    try:
+        yield lease
+    finally:
+        lease.release()

@@ -135,9 +135,9 @@ def test_missing_path_is_fatal_and_names_account(tmp_path: Path) -> None:
         drain(connector(tmp_path / "nope").batches(None))
 
 
-def test_empty_folder_yields_one_batch_with_cursor(tmp_path: Path) -> None:
-    batches = drain(connector(tmp_path).batches(None))
-    assert len(batches) == 1 and batches[0].cursor and not batches[0].interactions
+def test_empty_folder_is_a_named_failure(tmp_path: Path) -> None:
+    with pytest.raises(FatalError, match="holds no calendar"):
+        drain(connector(tmp_path).batches(None))
 
 
 # --- edge cases -------------------------------------------------------------------------

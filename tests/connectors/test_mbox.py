@@ -71,13 +71,17 @@ def connector(path: Path, batch_size: int = 500, me: Me = ME) -> MboxConnector:
 
 
 def read_all(path: Path, me: Me = ME) -> tuple[list[Interaction], list[Skip], MboxConnector]:
+    """Records and skips; a file refused as a whole (no usable message) is one skip naming it."""
     conn = connector(path, me=me)
-    batches = drain(conn.batches(None))
-    return (
-        [i for b in batches for i in b.interactions],
-        [s for b in batches for s in b.skipped],
-        conn,
-    )
+    records: list[Interaction] = []
+    skips: list[Skip] = []
+    try:
+        for batch in conn.batches(None):
+            records.extend(batch.interactions)
+            skips.extend(batch.skipped)
+    except FatalError as exc:
+        skips = [Skip(path.name, str(exc))]
+    return records, skips, conn
 
 
 def one(tmp_path: Path, text: str, name: str = "one.mbox", me: Me = ME) -> Interaction:
@@ -458,10 +462,7 @@ def test_every_corpus_file_is_parsed_or_skipped_with_a_reason() -> None:
         pytest.skip(f"corpus not present at {CORPUS}")
     files = sorted(p for p in CORPUS.iterdir() if p.is_file())
     for path in files:
-        conn = connector(path)
-        batches = drain(conn.batches(None))
-        records = [i for b in batches for i in b.interactions]
-        skips = [s for b in batches for s in b.skipped]
+        records, skips, _ = read_all(path)
         assert records or skips, f"{path.name}: neither parsed nor skipped"
         assert all(s.where.startswith(path.name) and s.reason for s in skips)
         for record in records:

@@ -49,8 +49,16 @@ def connector(path: Path, batch_size: int = 500, me: Me = ME) -> VcardConnector:
 
 
 def read(path: Path, me: Me = ME) -> tuple[list[ContactCard], list[Skip]]:
-    batches = drain(connector(path, me=me).batches(None))
-    return [c for b in batches for c in b.cards], [s for b in batches for s in b.skipped]
+    """Cards and skips; a file refused as a whole (nothing usable) is one skip naming it."""
+    cards: list[ContactCard] = []
+    skips: list[Skip] = []
+    try:
+        for batch in connector(path, me=me).batches(None):
+            cards.extend(batch.cards)
+            skips.extend(batch.skipped)
+    except FatalError as exc:
+        skips.append(Skip(path.name, str(exc)))
+    return cards, skips
 
 
 def one(tmp_path: Path, text: str | bytes, name: str = "one.vcf") -> ContactCard:
@@ -103,10 +111,9 @@ def test_changed_file_is_read_again_and_window_ignores_cursor(tmp_path: Path) ->
     assert len(keys_of(drain(connector(path).batches("not json")))) == 5
 
 
-def test_empty_folder_yields_one_empty_batch_then_nothing(tmp_path: Path) -> None:
-    batches = drain(connector(tmp_path).batches(None))
-    assert len(batches) == 1 and not batches[0].cards and batches[0].cursor
-    assert drain(connector(tmp_path).batches(batches[0].cursor)) == []
+def test_empty_folder_is_a_named_failure(tmp_path: Path) -> None:
+    with pytest.raises(FatalError, match="holds no vCard"):
+        drain(connector(tmp_path).batches(None))
 
 
 def test_missing_path_is_fatal_and_names_account(tmp_path: Path) -> None:
@@ -360,5 +367,8 @@ def test_corpus_specifics(corpus: dict[str, tuple[list[ContactCard], list[Skip]]
     )
     assert cards("ezvcard_issue114_adr_label.vcf")[0].name == "Dummy, Dummy"
     assert len(cards("ezvcard_android_v21_qp.vcf")) == 6
-    assert corpus["khard_unparsable.vcf"][1][0].where == "khard_unparsable.vcf:1"
+    refused = corpus["khard_unparsable.vcf"][1][0]
+    assert refused.where == "khard_unparsable.vcf" and "first at khard_unparsable.vcf:1" in (
+        refused.reason
+    )
     assert [c.name for c in cards("aosp_v21_nested_vcards.vcf")] == ["parent", "nest1", "nest2"]
