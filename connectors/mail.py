@@ -69,9 +69,21 @@ def takeout_labels(header: str | None) -> set[str]:
     return labels
 
 
+# Of BULK_LABELS, those that say what the sender is (spam and trash say what you did with it).
+NEWSLETTER_LABELS = BULK_LABELS - {"SPAM", "TRASH"}
+
+
 def is_bulk(headers: Mapping[str, str], labels: Iterable[str] = ()) -> bool:
     """Mailing lists, newsletters and marketing: List-Id/Unsubscribe, Precedence, labels."""
     if any(label in BULK_LABELS for label in labels):
+        return True
+    return has_newsletter_markers(headers)
+
+
+def has_newsletter_markers(headers: Mapping[str, str], labels: Iterable[str] = ()) -> bool:
+    """Headers (or Gmail category tabs) that a mass mailing carries and a person's mail does
+    not: how a newsletter you once replied to is told from a correspondent."""
+    if any(label in NEWSLETTER_LABELS for label in labels):
         return True
     if headers.get("list-id") or headers.get("list-unsubscribe"):
         return True
@@ -136,6 +148,7 @@ def mail_interaction(
         others = {p.value for p in participants}
         group_size = len(others)
     addressed_to_me = any(a in me.emails for _, a in to + cc)
+    to_me = not from_me and any(a in me.emails for _, a in to)
     bulk = is_bulk(headers, label_set)
     automated = not from_me and is_automated(headers, sender)
     if me.emails and not from_me and not addressed_to_me:
@@ -156,4 +169,6 @@ def mail_interaction(
         automated=automated,
         subject=subject,
         thread_id=thread_id,
+        to_me=to_me,
+        newsletter=not from_me and has_newsletter_markers(headers, label_set),
     )

@@ -190,6 +190,22 @@ class ReportConfig(_Strict):
     delivery_backoff_seconds: float = 2.0
 
 
+class DigestConfig(_Strict):
+    """The morning digest's judgment (DESIGN.md "The morning digest"); every number a knob."""
+
+    budget: int = Field(default=7, gt=0, le=50)
+    repeat_after_days: int = Field(default=7, ge=0)
+    dormant_after_days: int = Field(default=365, gt=0)
+    reply_after_days: int = Field(default=2, ge=0)
+    reply_within_days: int = Field(default=30, gt=0)
+    new_after_days: int = Field(default=3, ge=0)
+    new_within_days: int = Field(default=30, gt=0)
+    planned_within_days: int = Field(default=14, ge=0)
+    established_contact_days: int = Field(default=4, gt=0)
+    reconnect_contact_days: int = Field(default=10, gt=0)
+    birthday_within_days: int = Field(default=3, ge=0)
+
+
 class Config(_Strict):
     store: StoreConfig = StoreConfig()
     me: MeConfig = MeConfig()
@@ -197,6 +213,7 @@ class Config(_Strict):
     cadence: CadenceConfig = CadenceConfig()
     rules: RulesConfig = RulesConfig()
     report: ReportConfig = ReportConfig()
+    digest: DigestConfig = DigestConfig()
     source_path: str = ""
 
     @field_validator("accounts")

@@ -5,17 +5,21 @@ Manual changes pin the identities involved so a later sync never undoes them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import cast
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from models.config import RulesConfig
 from models.identity import normalize_email, normalize_phone
+from models.records import Channel, IdentityKind, Interaction, Participant
 from models.resolve import merge_people, new_person_id
-from models.rules import assign_identities
-from models.schema import CardRow, IdentityRow, PersonRow
-from models.store import Store, utc_naive
+from models.rules import MANUAL_SOURCE, assign_identities
+from models.schema import CardRow, IdentityRow, PersonActionRow, PersonRow
+from models.store import Store, from_db, utc_naive
 
 
 class PersonNotFound(LookupError):
@@ -31,6 +35,9 @@ class PersonView:
     cadence_override: int | None
     tier_override: str | None
     cards: list[str]
+    snoozed_until: date | None = None
+    ignored: bool = False
+    actions: list[tuple[datetime, str, str]] = field(default_factory=list)  # (when, what, detail)
 
 
 def _find(session: Session, ref: str, default_region: str) -> PersonRow:
@@ -70,6 +77,14 @@ def _view(session: Session, person: PersonRow) -> PersonView:
         session.scalars(select(IdentityRow).where(IdentityRow.person_id == person.id))
     )
     cards = list(session.scalars(select(CardRow.key).where(CardRow.person_id == person.id)))
+    actions = [
+        (from_db(row.created_at), row.action, row.detail)
+        for row in session.scalars(
+            select(PersonActionRow)
+            .where(PersonActionRow.person_id == person.id)
+            .order_by(PersonActionRow.id)
+        )
+    ]
     return PersonView(
         id=person.id,
         name=person.display_name,
@@ -78,6 +93,9 @@ def _view(session: Session, person: PersonRow) -> PersonView:
         cadence_override=person.cadence_override,
         tier_override=person.tier_override,
         cards=cards,
+        snoozed_until=person.snoozed_until,
+        ignored=person.ignored,
+        actions=actions,
     )
 
 
@@ -154,3 +172,93 @@ def set_options(
             person.display_name, person.name_source = name, "manual"
         session.flush()
         return _view(session, person)
+
+
+# -- the user answers back: snooze, ignore, log ------------------------------------------
+# Facts the user states about a person. They live on the person (and, for logged contact, as
+# `manual:` interactions no source ever sweeps), so re-syncs and backfills never touch them.
+
+
+def _record(session: Session, person: PersonRow, action: str, detail: str = "") -> None:
+    session.add(
+        PersonActionRow(
+            person_id=person.id,
+            action=action,
+            detail=detail,
+            created_at=utc_naive(datetime.now(UTC)),
+        )
+    )
+
+
+def snooze(store: Store, ref: str, until: date, default_region: str = "US") -> PersonView:
+    """Keep a person out of the digest until `until` (they come back that day)."""
+    with store.session() as session:
+        person = _find(session, ref, default_region)
+        person.snoozed_until = until
+        _record(session, person, "snooze", f"until {until.isoformat()}")
+        session.flush()
+        return _view(session, person)
+
+
+def unsnooze(store: Store, ref: str, default_region: str = "US") -> PersonView:
+    with store.session() as session:
+        person = _find(session, ref, default_region)
+        person.snoozed_until = None
+        _record(session, person, "unsnooze")
+        session.flush()
+        return _view(session, person)
+
+
+def set_ignored(store: Store, ref: str, ignored: bool, default_region: str = "US") -> PersonView:
+    """Never suggest this person in the digest (they stay in the table, marked)."""
+    with store.session() as session:
+        person = _find(session, ref, default_region)
+        person.ignored = ignored
+        _record(session, person, "ignore" if ignored else "unignore")
+        session.flush()
+        return _view(session, person)
+
+
+LOG_CHANNELS = ("call", "meeting", "message", "in-person")
+
+
+def log_contact(
+    store: Store,
+    ref: str,
+    channel: str,
+    at: datetime,
+    rules: RulesConfig,
+    default_region: str = "US",
+) -> PersonView:
+    """Contact no connector can see (a phone call, a coffee): it counts like any other."""
+    if channel not in LOG_CHANNELS:
+        raise ValueError(f"channel {channel!r}: choose one of {', '.join(LOG_CHANNELS)}")
+    with store.session() as session:
+        person = _find(session, ref, default_region)
+        identity = session.scalar(
+            select(IdentityRow)
+            .where(IdentityRow.person_id == person.id)
+            .order_by(IdentityRow.kind, IdentityRow.id)  # email before phone
+        )
+        if identity is None:
+            raise PersonNotFound(
+                f"{person.display_name} has no email or phone to log contact with; add one to "
+                "their card, or `keepwarm people merge` them with the person who has it"
+            )
+        person_id, kind, value = person.id, identity.kind, identity.value
+    record = Interaction(
+        key=f"{MANUAL_SOURCE}:{uuid.uuid4()}",
+        source=MANUAL_SOURCE,
+        account=MANUAL_SOURCE,
+        occurred_at=at,
+        channel=cast(Channel, channel),
+        direction="mutual",
+        participants=(Participant(cast(IdentityKind, kind), value, "attendee"),),
+        group_size=1,
+    )
+    store.add_manual(record, f"{channel} on {at.astimezone(UTC):%Y-%m-%d %H:%M} UTC", rules)
+    with store.session() as session:
+        found = session.get(PersonRow, person_id)
+        if found is None:
+            raise PersonNotFound(f"{ref!r} disappeared while logging; try again")
+        return _view(session, found)

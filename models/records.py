@@ -11,7 +11,8 @@ from typing import Literal
 
 IdentityKind = Literal["email", "phone"]
 Role = Literal["from", "to", "cc", "bcc", "attendee", "organizer"]
-Channel = Literal["email", "meeting"]
+# `call`, `message` and `in-person` come only from contact the user logs by hand.
+Channel = Literal["email", "meeting", "call", "message", "in-person"]
 Direction = Literal["outbound", "inbound", "mutual"]
 
 
@@ -44,6 +45,12 @@ class Interaction:
     declined: bool = False
     subject: str | None = None
     thread_id: str | None = None
+    # Inbound mail only: you are in To (not only Cc) — a message that asks for your reply.
+    to_me: bool = False
+    # Inbound mail only: newsletter/marketing markers (List-Unsubscribe, List-Id, Precedence,
+    # Gmail's category tabs), whether or not it was addressed to you. With `automated`, what
+    # makes its sender a machine sender that never becomes a person (models.rules).
+    newsletter: bool = False
 
     def __post_init__(self) -> None:
         if self.occurred_at.tzinfo is None:

@@ -20,8 +20,9 @@ from sqlalchemy import ScalarSelect, Select, Text, cast, distinct, func, select,
 from sqlalchemy.orm import Session, aliased
 
 from models.config import Config
+from models.digest import Digest, Facts, History, build_digest
 from models.rules import ensure_contacts
-from models.schema import CardRow, IdentityRow, PersonRow
+from models.schema import CardRow, DigestItemRow, IdentityRow, PersonRow
 from models.schema import ContactRow as C
 from models.staleness import (
     CadenceSource,
@@ -71,6 +72,9 @@ class PersonEntry(BaseModel):
     status: Status
     interactions_365d: int
     reason: str
+    strength: int = 0
+    snoozed_until: date | None = None
+    ignored: bool = False
     # For the HTML/Slack digests only; not part of the JSON contract.
     contact_days_by_month: list[int] = Field(default_factory=list, exclude=True)
     birthday: str | None = Field(default=None, exclude=True)
@@ -83,6 +87,7 @@ class PersonEntry(BaseModel):
 class Report(BaseModel):
     as_of: date
     generated_at: datetime
+    digest: Digest
     people: list[PersonEntry]
 
     @field_serializer("generated_at")
@@ -114,11 +119,29 @@ def build_report(
 ) -> Report:
     day, cutoff = cutoff_for(as_of, config.report.timezone, now)
     with _cyclic_gc_paused(), store.session() as session:
-        people = _collect(session, config, day, cutoff)
+        people, facts = _collect(session, config, day, cutoff)
+        history = delivered_history(session, day, config.digest.repeat_after_days)
+    digest = build_digest(facts, as_of=day, settings=config.digest, history=history)
     people.sort(key=lambda p: sort_key(p.status, p.overdue_ratio, p.name))
     if limit is not None:
         people = people[:limit]
-    return Report(as_of=day, generated_at=now or datetime.now(UTC), people=people)
+    return Report(as_of=day, generated_at=now or datetime.now(UTC), digest=digest, people=people)
+
+
+def delivered_history(session: Session, as_of: date, repeat_after_days: int) -> History:
+    """Deliveries before `as_of` that the digest's rules read: the repeat window, and every
+    `reconnect` (the rotation goes to whoever was suggested longest ago)."""
+    since = as_of - timedelta(days=repeat_after_days)
+    rows = session.execute(
+        select(DigestItemRow.person_id, DigestItemRow.report_date, DigestItemRow.kind).where(
+            DigestItemRow.report_date < as_of,
+            (DigestItemRow.report_date >= since) | (DigestItemRow.kind == "reconnect"),
+        )
+    )
+    delivered: dict[str, list[tuple[date, str]]] = defaultdict(list)
+    for person_id, day, kind in rows:
+        delivered[person_id].append((day, kind))
+    return History(delivered)
 
 
 @contextmanager
@@ -162,9 +185,28 @@ def _person_facts(cut: datetime, year_ago: datetime) -> Select[Any]:
             .scalar_subquery()
         )
 
+    def first(direction: str) -> ScalarSelect[Any]:
+        return (
+            select(func.min(C.occurred_at))
+            .where(C.person_id == PersonRow.id, C.direction == direction, C.occurred_at <= cut)
+            .correlate(PersonRow)
+            .scalar_subquery()
+        )
+
     recent = (
         select(func.count(distinct(C.interaction_id)))
         .where(C.person_id == PersonRow.id, C.occurred_at > year_ago, C.occurred_at <= cut)
+        .correlate(PersonRow)
+        .scalar_subquery()
+    )
+    personal = (
+        select(func.max(C.occurred_at))
+        .where(
+            C.person_id == PersonRow.id,
+            C.direction == "inbound",
+            C.personal == true(),
+            C.occurred_at <= cut,
+        )
         .correlate(PersonRow)
         .scalar_subquery()
     )
@@ -177,6 +219,11 @@ def _person_facts(cut: datetime, year_ago: datetime) -> Select[Any]:
         newest("outbound").label("last_out"),
         newest("mutual").label("last_mutual"),
         recent.label("n365"),
+        personal.label("last_personal"),
+        first("outbound").label("first_out"),
+        first("mutual").label("first_mutual"),
+        PersonRow.snoozed_until,
+        PersonRow.ignored,
     )
 
 
@@ -204,10 +251,12 @@ def _newest_rows(cut: datetime, dialect: str) -> Select[str | None, datetime, st
     )
 
 
-def _collect(session: Session, config: Config, day: date, cutoff: datetime) -> list[PersonEntry]:
+def _collect(
+    session: Session, config: Config, day: date, cutoff: datetime
+) -> tuple[list[PersonEntry], list[Facts]]:
     ensure_contacts(session, config.rules)
     cut = utc_naive(cutoff)
-    facts = session.execute(_person_facts(cut, utc_naive(cutoff - timedelta(days=365)))).all()
+    rows = session.execute(_person_facts(cut, utc_naive(cutoff - timedelta(days=365)))).all()
     dialect = session.get_bind().dialect.name
     # direction is validated by LastContact (a Literal there, a plain string in the table)
     last: dict[str | None, tuple[datetime, str, Any, str, str]] = {
@@ -239,10 +288,19 @@ def _collect(session: Session, config: Config, day: date, cutoff: datetime) -> l
         cards[owner or ""].append((tuple(labels or ()), birthday))
 
     zone = ZoneInfo(config.report.timezone)
-    chart_start = _months_back_start(day, 11).isoformat()
+
+    def local(moment: datetime | None) -> date | None:
+        return None if moment is None else from_db(moment).astimezone(zone).date()
+
+    chart_start = _months_back_start(day, 11)
+    two_years_ago = day - timedelta(days=STRENGTH_WINDOW_DAYS)
     tiers: dict[tuple[tuple[str, ...], str | None], str | None] = {}
     entries: list[PersonEntry] = []
-    for pid, name, override, tier_override, last_in, last_out, last_mutual, n365 in facts:
+    digest_facts: list[Facts] = []
+    for row in rows:
+        pid, name, override, tier_override = row[0], row[1], row[2], row[3]
+        last_in, last_out, last_mutual, n365 = row[4], row[5], row[6], row[7]
+        last_personal, first_out, first_mutual, snoozed_until, ignored = row[8:13]
         person_cards = cards.get(pid, [])
         if not person_cards and last_out is None and last_mutual is None:
             continue  # no card and no outbound or meeting contact: not a person to report
@@ -251,13 +309,9 @@ def _collect(session: Session, config: Config, day: date, cutoff: datetime) -> l
         if tier_key not in tiers:
             tiers[tier_key] = tier_for(categories, tier_override, config.cadence.tiers)
         tier = tiers[tier_key]
-        # Every contact day matters only when the cadence is inferred; else the chart's year.
-        infer = not override and tier is None
-        contact_days = [
-            date.fromisoformat(text)
-            for text in days.get(pid, "").split(",")
-            if text and (infer or text >= chart_start)
-        ]
+        contact_days = sorted(
+            date.fromisoformat(text) for text in days.get(pid, "").split(",") if text
+        )
         cadence = choose_cadence(
             override=override,
             tier=tier,
@@ -281,6 +335,9 @@ def _collect(session: Session, config: Config, day: date, cutoff: datetime) -> l
         next_planned = planned.get(pid)
         next_planned_at = from_db(next_planned) if next_planned else None
         emails, phones = identities.get(pid, ([], []))
+        status = status_for(days_since, cadence.days, config.digest.dormant_after_days)
+        strength = sum(1 for d in contact_days if d > two_years_ago)
+        birthday = next((birthday for _, birthday in person_cards if birthday), None)
         entries.append(
             PersonEntry(
                 id=pid,
@@ -296,7 +353,7 @@ def _collect(session: Session, config: Config, day: date, cutoff: datetime) -> l
                 next_planned_at=next_planned_at,
                 days_since=days_since,
                 overdue_ratio=overdue_ratio(days_since, cadence.days),
-                status=status_for(days_since, cadence.days),
+                status=status,
                 interactions_365d=int(n365 or 0),
                 reason=reason_text(
                     name=name,
@@ -308,11 +365,61 @@ def _collect(session: Session, config: Config, day: date, cutoff: datetime) -> l
                     next_planned_at=next_planned_at,
                     as_of=day,
                 ),
-                contact_days_by_month=_by_month(contact_days, day),
-                birthday=next((birthday for _, birthday in person_cards if birthday), None),
+                strength=strength,
+                snoozed_until=snoozed_until,
+                ignored=bool(ignored),
+                contact_days_by_month=_by_month([d for d in contact_days if d >= chart_start], day),
+                birthday=birthday,
             )
         )
-    return entries
+        first_at = min((t for t in (first_out, first_mutual) if t is not None), default=None)
+        first_day = first_at.date() if first_at is not None else None
+        peak_days, peak_end = busiest_year(contact_days)
+        replied = max((t for t in (last_out, last_mutual) if t is not None), default=None)
+        digest_facts.append(
+            Facts(
+                id=pid,
+                name=name,
+                emails=tuple(emails),
+                status=status,
+                cadence_days=cadence.days,
+                cadence_source=cadence.source,
+                tier=cadence.tier,
+                strength=strength,
+                last_contact_day=local(latest[0]) if latest is not None else None,
+                last_channel=latest[1] if latest is not None else None,
+                last_personal_in_at=from_db(last_personal) if last_personal else None,
+                last_personal_in_day=local(last_personal),
+                last_reply_at=from_db(replied) if replied else None,
+                first_contact_day=local(first_at),
+                first_channel="meeting"
+                if first_at is not None and first_at == first_mutual
+                else "email",
+                days_after_first=sum(1 for d in contact_days if first_day and d > first_day),
+                peak_year_days=peak_days,
+                peak_year_end=peak_end,
+                next_planned_day=local(next_planned),
+                snoozed_until=snoozed_until,
+                ignored=bool(ignored),
+                birthday=birthday,
+            )
+        )
+    return entries, digest_facts
+
+
+STRENGTH_WINDOW_DAYS = 730  # strength: contact days in the last two years
+
+
+def busiest_year(contact_days: list[date]) -> tuple[int, date | None]:
+    """The most distinct contact days within any 365 days, and the last day of that window
+    (sorted input; one pass with two pointers)."""
+    best, best_end, start = 0, None, 0
+    for end, current in enumerate(contact_days):
+        while (current - contact_days[start]).days >= 365:
+            start += 1
+        if end - start + 1 > best:
+            best, best_end = end - start + 1, current
+    return best, best_end
 
 
 def _months_back_start(as_of: date, months: int) -> date:

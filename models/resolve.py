@@ -3,6 +3,10 @@
 Rules (DESIGN.md): a card's identities form one person (merging people the card proves are
 one); a correspondent becomes a person only once you wrote to them or met them; bulk and
 noreply senders never become people. Manually pinned identities are never moved.
+
+A person's name (DESIGN.md): one you set by hand, else the card's, else the display name they
+use in their own From header (the most recent), else one others' headers give them, else one
+derived from the address. `name_source` records which, `name_at` when a From name was seen.
 """
 
 from __future__ import annotations
@@ -15,13 +19,36 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
 from models.identity import display_name_from_email, is_noreply
-from models.records import ContactCard
+from models.records import ContactCard, Interaction
 from models.rules import assign_identities, move_person_contacts
-from models.schema import CardRow, ContactRow, IdentityRow, ParticipantRow, PersonRow
+from models.schema import (
+    CardRow,
+    ContactRow,
+    IdentityRow,
+    InteractionRow,
+    ParticipantRow,
+    PersonActionRow,
+    PersonRow,
+)
 
 
 def new_person_id() -> str:
     return str(uuid.uuid4())
+
+
+# Where a name came from, strongest first. "correspondence" is the pre-0006 spelling of
+# "others" (a name another person's header gave them).
+NAME_RANK = {"manual": 5, "card": 4, "self": 3, "others": 2, "correspondence": 2, "address": 0}
+
+
+def usable_name(name: str | None) -> str | None:
+    """A display name worth showing: not empty, not an address, not quoted noise."""
+    if not name:
+        return None
+    cleaned = name.strip().strip("'\"").strip()
+    if not cleaned or "@" in cleaned:
+        return None
+    return cleaned[:300]
 
 
 class IdentityResolver:
@@ -137,12 +164,19 @@ class IdentityResolver:
             return
         owners = self._owners(wanted)
         added: list[tuple[str, str, str | None]] = []
+        own_names = self._own_names([key for key in wanted if key not in owners])
         for (kind, value), name in wanted.items():
             if (kind, value) in owners:
                 continue
-            fallback = display_name_from_email(value) if kind == "email" else value
-            display = name if name and "@" not in name else fallback
-            person = self._new_person(display, "correspondence" if name else "address")
+            own = own_names.get((kind, value))
+            if own is not None:
+                person = self._new_person(own[1], "self")
+                person.name_at = own[0]
+            elif usable_name(name):
+                person = self._new_person(usable_name(name) or value, "others")
+            else:
+                fallback = display_name_from_email(value) if kind == "email" else value
+                person = self._new_person(fallback, "address")
             self.session.add(
                 IdentityRow(
                     kind=kind,
@@ -155,6 +189,58 @@ class IdentityResolver:
             added.append((kind, value, person.id))
         self.session.flush()
         assign_identities(self.session, added)
+
+    def _own_names(
+        self, identities: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], tuple[datetime, str]]:
+        """The newest display name each address used in its own From header, if any."""
+        found: dict[tuple[str, str], tuple[datetime, str]] = {}
+        emails = [value for kind, value in identities if kind == "email"]
+        for start in range(0, len(emails), 500):
+            rows = self.session.execute(
+                select(ParticipantRow.value, InteractionRow.occurred_at, ParticipantRow.name)
+                .join(InteractionRow, InteractionRow.id == ParticipantRow.interaction_id)
+                .where(
+                    ParticipantRow.kind == "email",
+                    ParticipantRow.value.in_(emails[start : start + 500]),
+                    ParticipantRow.role == "from",
+                    ParticipantRow.name.is_not(None),
+                    InteractionRow.direction == "inbound",
+                )
+            )
+            for value, at, name in rows:
+                clean = usable_name(name)
+                key = ("email", value)
+                if clean and (key not in found or at > found[key][0]):
+                    found[key] = (at, clean)
+        return found
+
+    def names_from(self, interactions: Sequence[Interaction]) -> None:
+        """Inbound mail tells how the sender writes their own name: the most recent such
+        name replaces one others gave them, one derived from the address, or an older one."""
+        newest: dict[str, tuple[datetime, str]] = {}
+        for record in interactions:
+            if record.direction != "inbound" or record.channel != "email":
+                continue
+            for p in record.participants:
+                name = usable_name(p.name) if p.role == "from" and p.kind == "email" else None
+                if name is None:
+                    continue
+                at = record.occurred_at.astimezone(UTC).replace(tzinfo=None)
+                if p.value not in newest or at > newest[p.value][0]:
+                    newest[p.value] = (at, name)
+        if not newest:
+            return
+        owners = self._owners([("email", value) for value in newest])
+        for (_, value), identity in owners.items():
+            at, name = newest[value]
+            person = self.session.get(PersonRow, identity.person_id)
+            if person is None or NAME_RANK.get(person.name_source, 0) > NAME_RANK["self"]:
+                continue
+            if person.name_source == "self" and person.name_at and person.name_at >= at:
+                continue
+            person.display_name, person.name_source, person.name_at = name, "self", at
+        self.session.flush()
 
 
 def merge_people(session: Session, target_id: str, other_id: str) -> None:
@@ -176,9 +262,19 @@ def merge_people(session: Session, target_id: str, other_id: str) -> None:
         target.cadence_override = other.cadence_override
     if target.tier_override is None:
         target.tier_override = other.tier_override
-    rank = {"manual": 3, "card": 2, "correspondence": 1, "address": 0}
-    if rank.get(other.name_source, 0) > rank.get(target.name_source, 0):
+    if NAME_RANK.get(other.name_source, 0) > NAME_RANK.get(target.name_source, 0):
         target.display_name, target.name_source = other.display_name, other.name_source
+        target.name_at = other.name_at
+    target.ignored = target.ignored or other.ignored
+    if other.snoozed_until and (
+        target.snoozed_until is None or other.snoozed_until > target.snoozed_until
+    ):
+        target.snoozed_until = other.snoozed_until
+    session.execute(
+        update(PersonActionRow)
+        .where(PersonActionRow.person_id == other_id)
+        .values(person_id=target_id)
+    )
     session.flush()
     session.delete(other)
     session.flush()

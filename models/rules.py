@@ -23,6 +23,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    true,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -31,7 +32,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Executable
 
 from models.config import RulesConfig
-from models.schema import ContactRow, IdentityRow, MetaRow
+from models.schema import ContactRow, IdentityRow, MachineSenderRow, MetaRow
 from models.schema import InteractionRow as I
 from models.schema import ParticipantRow as P
 
@@ -44,6 +45,7 @@ def counts_as_contact(rules: RulesConfig) -> ColumnElement[bool]:
         P.role.in_(("to", "cc", "bcc")),
         I.group_size <= rules.max_email_group,
         I.bulk == false(),
+        ~is_machine_sender(P.kind, P.value),
     )
     inbound_email = and_(
         I.channel == "email",
@@ -52,7 +54,39 @@ def counts_as_contact(rules: RulesConfig) -> ColumnElement[bool]:
         I.bulk == false(),
         I.automated == false(),
     )
-    return or_(outbound_email, inbound_email, meeting_attended(rules))
+    logged_by_hand = I.source == MANUAL_SOURCE
+    return or_(outbound_email, inbound_email, meeting_attended(rules), logged_by_hand)
+
+
+MANUAL_SOURCE = "manual"  # contact the user logs with `keepwarm people log`
+
+
+def machine_mail() -> ColumnElement[bool]:
+    """Inbound mail that shows its sender is a machine: automated, or a newsletter sent to
+    you alone (a list post names the list, a person's reply-all names the others)."""
+    return and_(
+        I.channel == "email",
+        I.direction == "inbound",
+        or_(I.automated == true(), and_(I.newsletter == true(), I.group_size <= 1)),
+    )
+
+
+def is_machine_sender(kind: Any, value: Any) -> ColumnElement[bool]:
+    return (
+        select(MachineSenderRow.kind)
+        .where(MachineSenderRow.kind == kind, MachineSenderRow.value == value)
+        .exists()
+    )
+
+
+def personal_mail(rules: RulesConfig) -> ColumnElement[bool]:
+    """Inbound mail that asks for your reply: you in To, a small group (the digest's `reply`)."""
+    return and_(
+        I.channel == "email",
+        I.direction == "inbound",
+        I.to_me == true(),
+        I.group_size <= rules.max_email_group,
+    )
 
 
 def meeting_attended(rules: RulesConfig) -> ColumnElement[bool]:
@@ -76,7 +110,9 @@ def happened_by(as_of: datetime) -> ColumnElement[bool]:
 # narrow table instead of re-joining participant ⨝ interaction ⨝ identity. It is derived data:
 # the rules above stay its single definition, and a change of thresholds rebuilds it.
 
-CONTACT_DERIVATION = "1"  # bump when counts_as_contact's logic (not just its thresholds) changes
+# Bump when counts_as_contact's logic (not just its thresholds) changes.
+# 2: machine senders, `personal`, hand-logged contact.
+CONTACT_DERIVATION = "2"
 FINGERPRINT_KEY = "contact_rules"
 PG_WRITERS_LOCK_ID = 0x6B65657078  # advisory lock every writer of people/contacts holds
 _CHUNK = 500
@@ -110,6 +146,7 @@ def _contact_select(rules: RulesConfig) -> Select[Any]:
             I.direction,
             I.source,
             I.account,
+            personal_mail(rules),
         )
         .select_from(P)
         .join(I, I.id == P.interaction_id)
@@ -129,6 +166,7 @@ _CONTACT_COLUMNS = (
     "direction",
     "source",
     "account",
+    "personal",
 )
 
 
@@ -145,9 +183,51 @@ def _insert_contacts(session: Session, source: Select[Any]) -> None:
     session.execute(statement)
 
 
+def _machine_senders_of(where: ColumnElement[bool]) -> Select[Any]:
+    return cast(
+        Select[Any],
+        select(P.kind, P.value)
+        .select_from(P)
+        .join(I, I.id == P.interaction_id)
+        .where(P.role == "from", machine_mail(), where)
+        .distinct(),
+    )
+
+
+def _insert_machine_senders(session: Session, source: Select[Any]) -> None:
+    columns = ("kind", "value")
+    statement: Executable
+    if session.get_bind().dialect.name == "postgresql":
+        statement = pg_insert(MachineSenderRow).from_select(columns, source)
+    else:
+        statement = sqlite_insert(MachineSenderRow).from_select(columns, source)
+    session.execute(statement.on_conflict_do_nothing())
+
+
+def note_machine_senders(session: Session, interaction_ids: Sequence[int]) -> None:
+    """Senders these interactions reveal as machines: mail you sent them stops counting,
+    back to the first message (a newsletter you replied to in 2017 is not a person)."""
+    ids = sorted(set(interaction_ids))
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        found = session.execute(_machine_senders_of(I.id.in_(chunk))).all()
+        if not found:
+            continue
+        _insert_machine_senders(session, _machine_senders_of(I.id.in_(chunk)))
+        for kind, value in found:
+            session.execute(
+                delete(ContactRow).where(
+                    ContactRow.kind == kind,
+                    ContactRow.value == value,
+                    ContactRow.direction == "outbound",
+                )
+            )
+
+
 def refresh_contacts(session: Session, rules: RulesConfig, interaction_ids: Sequence[int]) -> None:
     """Re-derive the contact rows of these (just upserted) interactions."""
     ids = sorted(set(interaction_ids))
+    note_machine_senders(session, ids)
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         session.execute(delete(ContactRow).where(ContactRow.interaction_id.in_(chunk)))
@@ -171,6 +251,8 @@ def rebuild_contacts(session: Session, rules: RulesConfig) -> None:
     connection = session.connection()
     table = cast(Table, ContactRow.__table__)
     session.execute(delete(ContactRow))
+    session.execute(delete(MachineSenderRow))
+    _insert_machine_senders(session, _machine_senders_of(true()))
     for index in table.indexes:
         index.drop(connection)
     _insert_contacts(session, _contact_select(rules))

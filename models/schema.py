@@ -32,6 +32,12 @@ class PersonRow(Base):
     cadence_override: Mapped[int | None] = mapped_column(Integer, nullable=True)
     tier_override: Mapped[str | None] = mapped_column(String(50), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # When the name came from correspondence: the time of the header it was read from, so
+    # the most recent name a person uses for themselves wins (models.resolve).
+    name_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # The user's own answers (`keepwarm people snooze/ignore`): facts no sync may touch.
+    snoozed_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    ignored: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class IdentityRow(Base):
@@ -85,6 +91,8 @@ class InteractionRow(Base):
     subject: Mapped[str | None] = mapped_column(Text, nullable=True)
     thread_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     round: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    to_me: Mapped[bool] = mapped_column(Boolean, default=False)
+    newsletter: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class ParticipantRow(Base):
@@ -134,6 +142,44 @@ class ContactRow(Base):
     direction: Mapped[str] = mapped_column(String(10))
     source: Mapped[str] = mapped_column(String(20))
     account: Mapped[str] = mapped_column(String(100))
+    # Inbound mail that asked for your reply: you in To, few recipients (the digest's `reply`).
+    personal: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class MachineSenderRow(Base):
+    """Derived: addresses that sent you automated mail or a newsletter addressed to you alone.
+    They never become people, and mail you send them is not contact (DESIGN.md)."""
+
+    __tablename__ = "machine_sender"
+
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    value: Mapped[str] = mapped_column(String(320), primary_key=True)
+
+
+class PersonActionRow(Base):
+    """What the user did about a person (snooze, ignore, log, merge, …), for `people show`."""
+
+    __tablename__ = "person_action"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class DigestItemRow(Base):
+    """Who a delivered digest named, and as what: the rotation reads it (`repeat_after_days`)."""
+
+    __tablename__ = "digest_item"
+    __table_args__ = (
+        UniqueConstraint("report_date", "person_id", name="uq_digest_item_day_person"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    report_date: Mapped[date] = mapped_column(Date, index=True)
+    person_id: Mapped[str] = mapped_column(String(36), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
 
 
 class MetaRow(Base):

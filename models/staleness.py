@@ -12,7 +12,10 @@ from datetime import date, datetime
 from statistics import median
 from typing import Literal
 
-Status = Literal["warm", "cooling", "cold", "never"]
+from models.names import first_name
+
+Status = Literal["warm", "cooling", "cold", "dormant", "never"]
+DORMANT_CADENCES = 4  # dormant: silent past [digest] dormant_after_days AND 4× the cadence
 CadenceSource = Literal["tier", "override", "inferred", "default"]
 MIN_DAYS_TO_INFER = 3
 
@@ -63,13 +66,23 @@ def choose_cadence(
     return Cadence(default_days, "default", None)
 
 
-def status_for(days_since: int | None, cadence_days: int) -> Status:
+def status_for(
+    days_since: int | None, cadence_days: int, dormant_after_days: int | None = None
+) -> Status:
+    """`dormant` is a tie already lost, not one being lost: it needs both a long silence and
+    one that is long for this relationship (a yearly friend silent 13 months is just cold)."""
     if days_since is None:
         return "never"
     if days_since < cadence_days:
         return "warm"
     if days_since <= 2 * cadence_days:
         return "cooling"
+    if (
+        dormant_after_days is not None
+        and days_since > dormant_after_days
+        and days_since > DORMANT_CADENCES * cadence_days
+    ):
+        return "dormant"
     return "cold"
 
 
@@ -78,13 +91,12 @@ def overdue_ratio(days_since: int | None, cadence_days: int) -> float | None:
 
 
 def sort_key(status: Status, ratio: float | None, name: str) -> tuple[int, float, str]:
-    """Most overdue first; people never contacted after the overdue, before the warm."""
-    group = {"cold": 0, "cooling": 0, "never": 1, "warm": 2}[status]
+    """Most overdue first; people never contacted after the overdue, before the warm; the
+    dormant (ties already lost) at the bottom, most recently lost first."""
+    group = {"cold": 0, "cooling": 0, "never": 1, "warm": 2, "dormant": 3}[status]
+    if status == "dormant":
+        return (group, ratio or 0.0, name.lower())
     return (group, -(ratio or 0.0), name.lower())
-
-
-def first_name(name: str) -> str:
-    return name.split()[0] if name.split() else name
 
 
 def _day(moment: datetime, today: date | None = None) -> str:

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -45,7 +45,15 @@ from models.rules import (
     rebuild_contacts,
     refresh_contacts,
 )
-from models.schema import CardRow, InteractionRow, ParticipantRow, SyncStateRow
+from models.schema import (
+    CardRow,
+    DigestItemRow,
+    IdentityRow,
+    InteractionRow,
+    ParticipantRow,
+    PersonActionRow,
+    SyncStateRow,
+)
 
 ACCOUNT_LEASE_TTL_S = 120.0
 
@@ -186,8 +194,46 @@ class Store:
                 result.removed += _sweep(session, batch.sweep, batch.round)
             refresh_contacts(session, rules, ids)
             resolver.people_for(ids)
+            resolver.names_from(batch.interactions)
             _save_state(session, account, kind, batch)
         return result
+
+    def add_manual(self, record: Interaction, detail: str, rules: RulesConfig) -> None:
+        """Contact the user logged by hand: stored like a synced interaction (it counts under
+        the same rules), noted among the person's actions."""
+        with self.write_session() as session:
+            _, _, ids = _upsert_interactions(session, [record])
+            ensure_contacts(session, rules)
+            refresh_contacts(session, rules, ids)
+            for participant in record.participants:
+                owner = session.scalar(
+                    select(IdentityRow.person_id).where(
+                        IdentityRow.kind == participant.kind, IdentityRow.value == participant.value
+                    )
+                )
+                if owner is not None:
+                    session.add(
+                        PersonActionRow(
+                            person_id=owner,
+                            action="log",
+                            detail=detail,
+                            created_at=utc_naive(datetime.now(UTC)),
+                        )
+                    )
+
+    def record_digest(self, day: date, items: Sequence[tuple[str, str]]) -> None:
+        """Who the digest delivered for `day` named, as (person id, kind): the next days'
+        digests rotate past them (`[digest] repeat_after_days`). Idempotent per day."""
+        with self.session() as session:
+            done = set(
+                session.scalars(
+                    select(DigestItemRow.person_id).where(DigestItemRow.report_date == day)
+                )
+            )
+            for person_id, kind in items:
+                if person_id not in done:
+                    session.add(DigestItemRow(report_date=day, person_id=person_id, kind=kind))
+                    done.add(person_id)
 
     def rebuild_contacts(self, rules: RulesConfig) -> None:
         """Derive the contact table from the stored facts again (e.g. after bulk loads)."""
@@ -274,6 +320,8 @@ def _row_values(record: Interaction, round_id: str | None) -> dict[str, Any]:
         "declined": record.declined,
         "subject": record.subject,
         "thread_id": record.thread_id,
+        "to_me": record.to_me,
+        "newsletter": record.newsletter,
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from models.digest import Digest
 from models.report import LastContact, PersonEntry, Report
 from models.staleness import overdue_ratio, status_for
 
@@ -126,4 +127,9 @@ def sample_report(extra: int = 0) -> Report:
             p.name,
         )
     )
-    return Report(as_of=AS_OF, generated_at=datetime(2026, 11, 25, 6, tzinfo=UTC), people=people)
+    return Report(
+        as_of=AS_OF,
+        generated_at=datetime(2026, 11, 25, 6, tzinfo=UTC),
+        digest=Digest(as_of=AS_OF, budget=7, items=[]),
+        people=people,
+    )

@@ -14,6 +14,7 @@ from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from models.config import Config
+from models.digest import Digest
 from models.report import LastContact, PersonEntry, Report, _by_month, cutoff_for
 from models.rules import counts_as_contact, happened_by, meeting_attended
 from models.schema import CardRow, IdentityRow, PersonRow
@@ -63,7 +64,8 @@ def oracle_report(
     with store.session() as session:
         people = _collect(session, config, day, cutoff)
     people.sort(key=lambda p: sort_key(p.status, p.overdue_ratio, p.name))
-    return Report(as_of=day, generated_at=now or datetime.now(UTC), people=people)
+    empty = Digest(as_of=day, budget=config.digest.budget, items=[])  # people only
+    return Report(as_of=day, generated_at=now or datetime.now(UTC), digest=empty, people=people)
 
 
 def _collect(session: Session, config: Config, day: date, cutoff: datetime) -> list[PersonEntry]:
@@ -169,7 +171,7 @@ def _collect(session: Session, config: Config, day: date, cutoff: datetime) -> l
                 next_planned_at=next_planned_at,
                 days_since=days_since,
                 overdue_ratio=overdue_ratio(days_since, cadence.days),
-                status=status_for(days_since, cadence.days),
+                status=status_for(days_since, cadence.days, config.digest.dormant_after_days),
                 interactions_365d=int(agg.n365) if agg else 0,
                 reason=reason_text(
                     name=person.display_name,
@@ -181,6 +183,9 @@ def _collect(session: Session, config: Config, day: date, cutoff: datetime) -> l
                     next_planned_at=next_planned_at,
                     as_of=day,
                 ),
+                strength=len({d for d in contact_days if (day - d).days < 730}),
+                snoozed_until=person.snoozed_until,
+                ignored=person.ignored,
                 contact_days_by_month=_by_month(contact_days, day),
                 birthday=next((card.birthday for card in person_cards if card.birthday), None),
             )

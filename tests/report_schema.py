@@ -23,7 +23,19 @@ PERSON_KEYS = {
     "status": str,
     "interactions_365d": int,
     "reason": str,
+    "strength": int,
+    "snoozed_until": (str, type(None)),
+    "ignored": bool,
 }
+DIGEST_ITEM_KEYS = {
+    "id": str,
+    "name": str,
+    "emails": list,
+    "kind": str,
+    "reason": str,
+    "score": (float, int),
+}
+KINDS = {"reply", "drifting", "new", "reconnect", "birthday"}
 
 
 def _time(value: Any, where: str) -> None:
@@ -32,15 +44,27 @@ def _time(value: Any, where: str) -> None:
 
 
 def validate_report_json(data: dict[str, Any]) -> None:
-    assert set(data) == {"as_of", "generated_at", "people"}, set(data)
+    assert set(data) == {"as_of", "generated_at", "digest", "people"}, set(data)
     assert re.match(r"^\d{4}-\d{2}-\d{2}$", data["as_of"])
     _time(data["generated_at"], "generated_at")
+    digest = data["digest"]
+    assert set(digest) == {"as_of", "budget", "items"}, set(digest)
+    assert digest["as_of"] == data["as_of"] and isinstance(digest["budget"], int)
+    assert len(digest["items"]) <= digest["budget"]
+    for item in digest["items"]:
+        assert set(item) == set(DIGEST_ITEM_KEYS), set(item) ^ set(DIGEST_ITEM_KEYS)
+        for key, kind in DIGEST_ITEM_KEYS.items():
+            assert isinstance(item[key], kind), f"digest {key}: {item[key]!r}"
+        assert item["kind"] in KINDS and 0 <= item["score"] <= 1 and item["reason"]
+    assert len({item["id"] for item in digest["items"]}) == len(digest["items"])
     for person in data["people"]:
         assert set(person) == set(PERSON_KEYS), set(person) ^ set(PERSON_KEYS)
         for key, kind in PERSON_KEYS.items():
             assert isinstance(person[key], kind), f"{key}: {person[key]!r}"
         assert person["cadence_source"] in {"tier", "override", "inferred", "default"}
-        assert person["status"] in {"warm", "cooling", "cold", "never"}
+        assert person["status"] in {"warm", "cooling", "cold", "dormant", "never"}
+        snoozed = person["snoozed_until"]
+        assert snoozed is None or re.match(r"^\d{4}-\d{2}-\d{2}$", snoozed)
         for key in ("last_inbound_at", "last_outbound_at", "next_planned_at"):
             _time(person[key], key)
         last = person["last_contact"]
