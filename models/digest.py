@@ -22,10 +22,12 @@ friends never stops the network from growing or a lost friend from coming back t
 
 from __future__ import annotations
 
+import bisect
+import heapq
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Literal
 
 from pydantic import BaseModel
@@ -65,35 +67,79 @@ class Facts:
     cadence_source: str  # tier | override | inferred | default
     tier: str | None
     strength: int  # contact days in the last two years
-    last_contact_day: date | None  # days are in the report's time zone
+    last_contact_day: date | None  # in the report's time zone
     last_channel: str | None
+    # Moments are naive UTC as stored (converted to local days only for the few who need it).
     last_personal_in_at: datetime | None  # newest mail to you personally (reply-worthy)
-    last_personal_in_day: date | None
     last_reply_at: datetime | None  # newest outbound or meeting contact (you answered)
-    first_contact_day: date | None  # first outbound email or meeting
+    first_contact_at: datetime | None  # first outbound email or meeting
     first_channel: str | None
-    days_after_first: int  # distinct contact days after the first contact day
-    peak_year_days: int  # most contact days within any 365 days
-    peak_year_end: date | None  # last contact day of that window
-    next_planned_day: date | None
+    contact_days: Sequence[str]  # distinct ISO days (YYYY-MM-DD), ascending
+    next_planned_at: datetime | None
     snoozed_until: date | None
     ignored: bool
     birthday: str | None  # vCard BDAY as stored: YYYY-MM-DD or --MM-DD
+    zone: tzinfo = UTC  # the report's time zone
+
+    def local_day(self, moment: datetime | None) -> date | None:
+        if moment is None:
+            return None
+        return moment.replace(tzinfo=UTC).astimezone(self.zone).date()
+
+    @property
+    def first_contact_day(self) -> date | None:
+        return self.local_day(self.first_contact_at)
+
+    def days_after_first(self) -> int:
+        """Distinct contact days after the first contact day."""
+        if self.first_contact_day is None:
+            return 0
+        first = self.first_contact_day.isoformat()
+        return len(self.contact_days) - bisect.bisect_right(self.contact_days, first)
+
+    def busiest_year(self) -> tuple[int, date | None]:
+        """The most contact days within any 365 days, and the last day of that window."""
+        days = [date.fromisoformat(text) for text in self.contact_days]
+        best, best_end, start = 0, None, 0
+        for end, current in enumerate(days):
+            while (current - days[start]).days >= 365:
+                start += 1
+            if end - start + 1 > best:
+                best, best_end = end - start + 1, current
+        return best, best_end
+
+
+class History:
+    """Who earlier digests named, from deliveries before `as_of`: (person id, day, kind)."""
+
+    def __init__(self, delivered: Iterable[tuple[str, date, str]] = ()) -> None:
+        self.last_any: dict[str, date] = {}
+        self.last_reconnect: dict[str, date] = {}
+        for person_id, day, kind in delivered:
+            if day > self.last_any.get(person_id, date.min):
+                self.last_any[person_id] = day
+            if kind == "reconnect" and day > self.last_reconnect.get(person_id, date.min):
+                self.last_reconnect[person_id] = day
 
 
 @dataclass(frozen=True, slots=True)
-class History:
-    """Who earlier digests named: every delivery day before `as_of`, per person."""
+class Candidate:
+    """A person who qualifies as `kind`; the reason is written only for those chosen."""
 
-    delivered: Mapping[str, Sequence[tuple[date, str]]]  # person id -> [(day, kind)]
+    kind: Kind
+    score: float
+    person: Facts
+    say: Callable[[], str]
 
-    def last(self, person_id: str, before: date, kind: str | None = None) -> date | None:
-        days = [
-            day
-            for day, was in self.delivered.get(person_id, ())
-            if day < before and (kind is None or was == kind)
-        ]
-        return max(days) if days else None
+    def item(self) -> DigestItem:
+        return DigestItem(
+            id=self.person.id,
+            name=self.person.name,
+            emails=list(self.person.emails),
+            kind=self.kind,
+            reason=self.say(),
+            score=round(max(0.0, min(1.0, self.score)), 3),
+        )
 
 
 def build_digest(
@@ -103,88 +149,61 @@ def build_digest(
     settings: DigestConfig,
     history: History,
 ) -> Digest:
-    """Choose at most `settings.budget` items for the day `as_of`."""
+    """Choose at most `settings.budget` items for the day `as_of` (deliveries in `history`
+    on or after `as_of` are ignored, so a past day's digest is reproducible)."""
     quiet_since = as_of - timedelta(days=settings.repeat_after_days)
-
-    def recently_delivered(person: Facts) -> bool:
-        last = history.last(person.id, as_of)
-        return last is not None and last > quiet_since
-
-    def planned_soon(person: Facts) -> bool:
-        planned = person.next_planned_day
-        return planned is not None and (planned - as_of).days <= settings.planned_within_days
-
-    def excluded(person: Facts) -> bool:
-        snoozed = person.snoozed_until is not None and person.snoozed_until > as_of
-        return person.ignored or snoozed
-
-    replies: list[DigestItem] = []
-    drifting: list[DigestItem] = []
-    new: list[DigestItem] = []
-    birthdays: list[DigestItem] = []
-    reconnect: list[tuple[date, float, DigestItem]] = []
+    found: dict[Kind, list[Candidate]] = {kind: [] for kind in KIND_ORDER}
+    rotation: dict[str, date] = {}
     for person in people:
-        if excluded(person):
+        if person.ignored or (person.snoozed_until is not None and person.snoozed_until > as_of):
             continue
         reply = _reply(person, as_of, settings)
         if reply is not None:
-            replies.append(reply)
+            found["reply"].append(reply)
             continue
-        if recently_delivered(person):
-            continue
-        if planned_soon(person):
-            continue
-        item = (
+        last = history.last_any.get(person.id)
+        if last is not None and quiet_since < last < as_of:
+            continue  # delivered within repeat_after_days
+        planned = person.local_day(person.next_planned_at)
+        if planned is not None and (planned - as_of).days <= settings.planned_within_days:
+            continue  # meeting soon: no need to write first
+        candidate = (
             _drifting(person, as_of, settings)
             or _new(person, as_of, settings)
             or _birthday(person, as_of, settings)
+            or _reconnect(person, as_of, settings)
         )
-        if item is not None:
-            {"drifting": drifting, "new": new, "birthday": birthdays}[item.kind].append(item)
-            continue
-        again = _reconnect(person, as_of, settings)
-        if again is not None:
-            last_time = history.last(person.id, as_of, "reconnect") or date.min
-            reconnect.append((last_time, -again.score, again))
-    for items in (replies, drifting, new, birthdays):
-        items.sort(key=lambda item: (-item.score, item.name.lower(), item.id))
-    reconnect.sort(key=lambda entry: (entry[0], entry[1], entry[2].name.lower()))
-    rotating = [entry[2] for entry in reconnect[:1]]
-    return Digest(
-        as_of=as_of,
-        budget=settings.budget,
-        items=_fill(settings.budget, replies, drifting, new, birthdays, rotating),
-    )
+        if candidate is not None:
+            found[candidate.kind].append(candidate)
+            if candidate.kind == "reconnect":
+                earlier = history.last_reconnect.get(person.id, date.min)
+                rotation[person.id] = earlier if earlier < as_of else date.min
+    for kind, candidates in found.items():
+        if kind == "reconnect":  # whoever was suggested longest ago (never: first)
+            best = heapq.nsmallest(
+                1, candidates, key=lambda c: (rotation[c.person.id], -c.score, c.person.name)
+            )
+        else:  # only the top `budget` of a kind can ever be chosen
+            best = heapq.nsmallest(
+                settings.budget,
+                candidates,
+                key=lambda c: (-c.score, c.person.name.lower(), c.person.id),
+            )
+        candidates[:] = best
+    chosen = _fill(settings.budget, found)
+    return Digest(as_of=as_of, budget=settings.budget, items=[c.item() for c in chosen])
 
 
-def _fill(
-    budget: int,
-    replies: list[DigestItem],
-    drifting: list[DigestItem],
-    new: list[DigestItem],
-    birthdays: list[DigestItem],
-    reconnect: list[DigestItem],
-) -> list[DigestItem]:
+def _fill(budget: int, found: dict[Kind, list[Candidate]]) -> list[Candidate]:
     """Replies first; then drifting, leaving one seat each for new, birthday and reconnect
     when they have a candidate; then the rest of those kinds in order."""
-    chosen = replies[:budget]
-    extras = [kind[:1] for kind in (new, birthdays, reconnect) if kind]
-    reserved = min(len(extras), budget - len(chosen))
-    chosen += drifting[: max(0, budget - len(chosen) - reserved)]
-    for kind in (new, birthdays, reconnect):
-        chosen += kind[: max(0, budget - len(chosen))]
+    chosen = found["reply"][:budget]
+    later: tuple[Kind, ...] = ("new", "birthday", "reconnect")
+    reserved = min(sum(1 for kind in later if found[kind]), budget - len(chosen))
+    chosen += found["drifting"][: max(0, budget - len(chosen) - reserved)]
+    for kind in later:
+        chosen += found[kind][: max(0, budget - len(chosen))]
     return chosen[:budget]
-
-
-def _item(person: Facts, kind: Kind, reason: str, score: float) -> DigestItem:
-    return DigestItem(
-        id=person.id,
-        name=person.name,
-        emails=list(person.emails),
-        kind=kind,
-        reason=reason,
-        score=round(max(0.0, min(1.0, score)), 3),
-    )
 
 
 def _closeness(strength: int) -> float:
@@ -192,22 +211,26 @@ def _closeness(strength: int) -> float:
     return 1 - math.exp(-strength / 24)
 
 
-def _reply(person: Facts, as_of: date, settings: DigestConfig) -> DigestItem | None:
-    wrote_day = person.last_personal_in_day
-    if person.last_personal_in_at is None or wrote_day is None:
+def _reply(person: Facts, as_of: date, settings: DigestConfig) -> Candidate | None:
+    wrote = person.last_personal_in_at
+    if wrote is None or (person.last_reply_at is not None and person.last_reply_at >= wrote):
         return None
+    if (as_of - wrote.date()).days > settings.reply_within_days + 1:
+        return None  # long ago in any time zone
+    wrote_day = person.local_day(wrote) or as_of
     waiting = (as_of - wrote_day).days
     if not settings.reply_after_days <= waiting <= settings.reply_within_days:
         return None
-    if person.last_reply_at is not None and person.last_reply_at >= person.last_personal_in_at:
-        return None
-    who = first_name(person.name)
-    reason = (
-        f"{who} wrote to you on {day_text(wrote_day, as_of)} ({elapsed_text(waiting)} ago) "
-        "and you have not answered."
-    )
+
+    def say() -> str:
+        return (
+            f"{first_name(person.name)} wrote to you on {day_text(wrote_day, as_of)} "
+            f"({elapsed_text(waiting)} ago) and you have not answered."
+        )
+
     urgency = waiting / settings.reply_within_days
-    return _item(person, "reply", reason, 0.5 + 0.3 * _closeness(person.strength) + 0.2 * urgency)
+    score = 0.5 + 0.3 * _closeness(person.strength) + 0.2 * urgency
+    return Candidate("reply", score, person, say)
 
 
 def _established(person: Facts, settings: DigestConfig) -> bool:
@@ -215,7 +238,7 @@ def _established(person: Facts, settings: DigestConfig) -> bool:
     return chosen or person.strength >= settings.established_contact_days
 
 
-def _drifting(person: Facts, as_of: date, settings: DigestConfig) -> DigestItem | None:
+def _drifting(person: Facts, as_of: date, settings: DigestConfig) -> Candidate | None:
     last_day = person.last_contact_day
     if person.status not in ("cooling", "cold") or last_day is None:
         return None
@@ -223,65 +246,73 @@ def _drifting(person: Facts, as_of: date, settings: DigestConfig) -> DigestItem 
         return None
     since = (as_of - last_day).days
     overdue = since / person.cadence_days
+    # strength × overdue: a close tie a month late outranks an acquaintance a year late.
+    score = _closeness(person.strength) * min(1.0, math.log2(1 + overdue) / 3)
+    return Candidate("drifting", score, person, lambda: _drifting_reason(person, as_of, since))
+
+
+def _drifting_reason(person: Facts, as_of: date, since: int) -> str:
+    last_day = person.last_contact_day or as_of
     who = first_name(person.name)
     rhythm = rhythm_text(person.cadence_days)
     verb = {"meeting": "meet", "email": "write"}.get(person.last_channel or "", "talk")
     if person.cadence_source == "inferred":
-        reason = f"You and {who} used to {verb} {rhythm}; it has been {elapsed_text(since)}."
-    elif person.cadence_source == "tier":
-        reason = (
+        return f"You and {who} used to {verb} {rhythm}; it has been {elapsed_text(since)}."
+    if person.cadence_source == "tier":
+        return (
             f"{who} is in your {person.tier} circle ({rhythm}); you last "
             f"{_past(verb)} on {day_text(last_day, as_of)}, {elapsed_text(since)} ago."
         )
-    elif person.cadence_source == "override":
-        reason = (
+    if person.cadence_source == "override":
+        return (
             f"You wanted to be in touch with {who} {rhythm}; it has been "
             f"{elapsed_text(since)} (last on {day_text(last_day, as_of)})."
         )
-    else:
-        reason = (
-            f"You and {who} were in touch on {person.strength} days in the last two years; "
-            f"the last was {day_text(last_day, as_of)}, {elapsed_text(since)} ago."
-        )
-    # strength × overdue: a close tie a month late outranks an acquaintance a year late.
-    score = _closeness(person.strength) * min(1.0, math.log2(1 + overdue) / 3)
-    return _item(person, "drifting", reason, score)
+    return (
+        f"You and {who} were in touch on {person.strength} days in the last two years; "
+        f"the last was {day_text(last_day, as_of)}, {elapsed_text(since)} ago."
+    )
 
 
 def _past(verb: str) -> str:
     return {"meet": "met", "write": "wrote", "talk": "talked"}[verb]
 
 
-def _new(person: Facts, as_of: date, settings: DigestConfig) -> DigestItem | None:
-    first_day = person.first_contact_day
-    if first_day is None or person.days_after_first > 1:
+def _new(person: Facts, as_of: date, settings: DigestConfig) -> Candidate | None:
+    first_at = person.first_contact_at
+    if first_at is None or (as_of - first_at.date()).days > settings.new_within_days + 1:
         return None
+    first_day = person.local_day(first_at) or as_of
     age = (as_of - first_day).days
     if not settings.new_after_days <= age <= settings.new_within_days:
         return None
-    who = first_name(person.name)
-    if person.first_channel == "meeting":
-        what = f"You met {who} for the first time on {day_text(first_day, as_of)}"
-    else:
-        what = f"You first wrote to {who} on {day_text(first_day, as_of)}"
-    reason = f"{what} — follow up while it's fresh."
-    untouched = 1.0 if person.days_after_first == 0 else 0.8  # nothing followed yet: sooner
-    return _item(person, "new", reason, untouched * (1 - age / (settings.new_within_days + 1)))
+    after = person.days_after_first()
+    if after > 1:
+        return None
+
+    def say() -> str:
+        who, when = first_name(person.name), day_text(first_day, as_of)
+        if person.first_channel == "meeting":
+            return f"You met {who} for the first time on {when} — follow up while it's fresh."
+        return f"You first wrote to {who} on {when} — follow up while it's fresh."
+
+    untouched = 1.0 if after == 0 else 0.8  # nothing followed yet: sooner
+    return Candidate("new", untouched * (1 - age / (settings.new_within_days + 1)), person, say)
 
 
-def _birthday(person: Facts, as_of: date, settings: DigestConfig) -> DigestItem | None:
+def _birthday(person: Facts, as_of: date, settings: DigestConfig) -> Candidate | None:
     """Only for people you are in touch with (some contact in two years, or a tier)."""
     if not person.birthday or not (person.strength > 0 or person.cadence_source == "tier"):
         return None
     upcoming = next_birthday(person.birthday, as_of)
     if upcoming is None or (upcoming - as_of).days > settings.birthday_within_days:
         return None
-    who = first_name(person.name)
     when = "today" if upcoming == as_of else f"on {day_text(upcoming, as_of)}"
     if upcoming == as_of + timedelta(days=1):
         when = "tomorrow"
-    reason = f"It's {who}'s birthday {when}."
-    return _item(person, "birthday", reason, 0.8)
+    return Candidate(
+        "birthday", 0.8, person, lambda: f"It's {first_name(person.name)}'s birthday {when}."
+    )
 
 
 def next_birthday(text: str, as_of: date) -> date | None:
@@ -300,21 +331,24 @@ def next_birthday(text: str, as_of: date) -> date | None:
     return None
 
 
-def _reconnect(person: Facts, as_of: date, settings: DigestConfig) -> DigestItem | None:
+def _reconnect(person: Facts, as_of: date, settings: DigestConfig) -> Candidate | None:
     last_day = person.last_contact_day
     if person.status != "dormant" or last_day is None:
         return None
-    if person.peak_year_days < settings.reconnect_contact_days:
+    peak_days, peak_end = person.busiest_year()
+    if peak_days < settings.reconnect_contact_days:
         return None
-    who = first_name(person.name)
-    since = (as_of - last_day).days
-    peak = person.peak_year_end.year if person.peak_year_end else last_day.year
-    reason = (
-        f"You and {who} were in touch on {person.peak_year_days} days in a year around "
-        f"{peak}; it has been {elapsed_text(since)} since {day_text(last_day, as_of)}. "
-        "Say hello?"
-    )
-    return _item(person, "reconnect", reason, min(1.0, person.peak_year_days / 50))
+
+    def say() -> str:
+        since = (as_of - last_day).days
+        around = (peak_end or last_day).year
+        return (
+            f"You and {first_name(person.name)} were in touch on {peak_days} days in a year "
+            f"around {around}; it has been {elapsed_text(since)} since "
+            f"{day_text(last_day, as_of)}. Say hello?"
+        )
+
+    return Candidate("reconnect", min(1.0, peak_days / 50), person, say)
 
 
-__all__ = ["KIND_ORDER", "Digest", "DigestItem", "Facts", "History", "build_digest"]
+__all__ = ["KIND_ORDER", "Candidate", "Digest", "DigestItem", "Facts", "History", "build_digest"]

@@ -7,6 +7,7 @@ token) is used whole.
 
 from __future__ import annotations
 
+import functools
 import re
 
 _ORG_TEXT = """
@@ -26,6 +27,7 @@ def looks_like_org(name: str) -> bool:
     return any(w in _ORG_WORDS for w in words)
 
 
+@functools.lru_cache(maxsize=65536)
 def first_name(name: str) -> str:
     """The name to use in a sentence: the given name of a person, else the whole name."""
     text = " ".join(name.split())

@@ -7,6 +7,7 @@ never a row per message or per day, and applies the decisions of models.stalenes
 
 from __future__ import annotations
 
+import bisect
 import gc
 from collections import defaultdict
 from collections.abc import Iterator
@@ -138,10 +139,7 @@ def delivered_history(session: Session, as_of: date, repeat_after_days: int) -> 
             (DigestItemRow.report_date >= since) | (DigestItemRow.kind == "reconnect"),
         )
     )
-    delivered: dict[str, list[tuple[date, str]]] = defaultdict(list)
-    for person_id, day, kind in rows:
-        delivered[person_id].append((day, kind))
-    return History(delivered)
+    return History((person_id, day, kind) for person_id, day, kind in rows)
 
 
 @contextmanager
@@ -201,12 +199,7 @@ def _person_facts(cut: datetime, year_ago: datetime) -> Select[Any]:
     )
     personal = (
         select(func.max(C.occurred_at))
-        .where(
-            C.person_id == PersonRow.id,
-            C.direction == "inbound",
-            C.personal == true(),
-            C.occurred_at <= cut,
-        )
+        .where(C.person_id == PersonRow.id, C.personal == true(), C.occurred_at <= cut)
         .correlate(PersonRow)
         .scalar_subquery()
     )
@@ -289,11 +282,8 @@ def _collect(
 
     zone = ZoneInfo(config.report.timezone)
 
-    def local(moment: datetime | None) -> date | None:
-        return None if moment is None else from_db(moment).astimezone(zone).date()
-
-    chart_start = _months_back_start(day, 11)
-    two_years_ago = day - timedelta(days=STRENGTH_WINDOW_DAYS)
+    chart_start = _months_back_start(day, 11).isoformat()
+    two_years_ago = (day - timedelta(days=STRENGTH_WINDOW_DAYS)).isoformat()
     tiers: dict[tuple[tuple[str, ...], str | None], str | None] = {}
     entries: list[PersonEntry] = []
     digest_facts: list[Facts] = []
@@ -309,9 +299,12 @@ def _collect(
         if tier_key not in tiers:
             tiers[tier_key] = tier_for(categories, tier_override, config.cadence.tiers)
         tier = tiers[tier_key]
-        contact_days = sorted(
-            date.fromisoformat(text) for text in days.get(pid, "").split(",") if text
-        )
+        # ISO day texts sort and compare like dates; parse only what is used as dates.
+        day_texts = sorted(text for text in days.get(pid, "").split(",") if text)
+        infer = not override and tier is None
+        contact_days = [
+            date.fromisoformat(text) for text in day_texts if infer or text >= chart_start
+        ]
         cadence = choose_cadence(
             override=override,
             tier=tier,
@@ -336,7 +329,7 @@ def _collect(
         next_planned_at = from_db(next_planned) if next_planned else None
         emails, phones = identities.get(pid, ([], []))
         status = status_for(days_since, cadence.days, config.digest.dormant_after_days)
-        strength = sum(1 for d in contact_days if d > two_years_ago)
+        strength = len(day_texts) - bisect.bisect_right(day_texts, two_years_ago)
         birthday = next((birthday for _, birthday in person_cards if birthday), None)
         entries.append(
             PersonEntry(
@@ -368,13 +361,11 @@ def _collect(
                 strength=strength,
                 snoozed_until=snoozed_until,
                 ignored=bool(ignored),
-                contact_days_by_month=_by_month([d for d in contact_days if d >= chart_start], day),
+                contact_days_by_month=_by_month(contact_days, day),
                 birthday=birthday,
             )
         )
         first_at = min((t for t in (first_out, first_mutual) if t is not None), default=None)
-        first_day = first_at.date() if first_at is not None else None
-        peak_days, peak_end = busiest_year(contact_days)
         replied = max((t for t in (last_out, last_mutual) if t is not None), default=None)
         digest_facts.append(
             Facts(
@@ -386,40 +377,26 @@ def _collect(
                 cadence_source=cadence.source,
                 tier=cadence.tier,
                 strength=strength,
-                last_contact_day=local(latest[0]) if latest is not None else None,
+                last_contact_day=None if days_since is None else day - timedelta(days_since),
                 last_channel=latest[1] if latest is not None else None,
-                last_personal_in_at=from_db(last_personal) if last_personal else None,
-                last_personal_in_day=local(last_personal),
-                last_reply_at=from_db(replied) if replied else None,
-                first_contact_day=local(first_at),
+                last_personal_in_at=last_personal,
+                last_reply_at=replied,
+                first_contact_at=first_at,
                 first_channel="meeting"
                 if first_at is not None and first_at == first_mutual
                 else "email",
-                days_after_first=sum(1 for d in contact_days if first_day and d > first_day),
-                peak_year_days=peak_days,
-                peak_year_end=peak_end,
-                next_planned_day=local(next_planned),
+                contact_days=day_texts,
+                next_planned_at=next_planned,
                 snoozed_until=snoozed_until,
                 ignored=bool(ignored),
                 birthday=birthday,
+                zone=zone,
             )
         )
     return entries, digest_facts
 
 
 STRENGTH_WINDOW_DAYS = 730  # strength: contact days in the last two years
-
-
-def busiest_year(contact_days: list[date]) -> tuple[int, date | None]:
-    """The most distinct contact days within any 365 days, and the last day of that window
-    (sorted input; one pass with two pointers)."""
-    best, best_end, start = 0, None, 0
-    for end, current in enumerate(contact_days):
-        while (current - contact_days[start]).days >= 365:
-            start += 1
-        if end - start + 1 > best:
-            best, best_end = end - start + 1, current
-    return best, best_end
 
 
 def _months_back_start(as_of: date, months: int) -> date:

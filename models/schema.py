@@ -125,6 +125,7 @@ class ContactRow(Base):
         # newest contact, interactions in a year and contact days; newest per direction.
         Index("ix_contact_person_time", "person_id", "occurred_at", "interaction_id", "day"),
         Index("ix_contact_person_direction", "person_id", "direction", "occurred_at"),
+        Index("ix_contact_person_personal", "person_id", "personal", "occurred_at"),  # replies
         Index("ix_contact_identity", "kind", "value"),  # re-pointing an identity's rows
         Index("ix_contact_time", "occurred_at"),  # planned meetings (after the cutoff)
     )

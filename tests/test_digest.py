@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from models.config import DigestConfig
 from models.digest import Facts, History, build_digest, next_birthday
@@ -16,12 +16,31 @@ def ago(days: int) -> date:
     return TODAY - timedelta(days=days)
 
 
+def iso(*days: date) -> tuple[str, ...]:
+    return tuple(day.isoformat() for day in days)
+
+
 def at(days: int) -> datetime:
-    moment = datetime.combine(ago(days), datetime.min.time(), UTC)
-    return moment + timedelta(hours=10)
+    """Naive UTC, as the store keeps moments."""
+    return datetime.combine(ago(days), datetime.min.time()) + timedelta(hours=10)
 
 
 def person(name: str, **kw: object) -> Facts:
+    """Facts with sensible defaults; `days_after_first` and `peak_year_days` (with
+    `peak_year_end`) are spelled out as contact days."""
+    after = kw.pop("days_after_first", None)
+    peak = kw.pop("peak_year_days", None)
+    peak_end = kw.pop("peak_year_end", ago(30))
+    first_at = kw.get("first_contact_at", at(700))
+    first = first_at.date() if isinstance(first_at, datetime) else ago(700)
+    days: list[date] = []
+    if isinstance(after, int) and isinstance(first, date):
+        days = [first + timedelta(days=n) for n in range(after + 1)]
+    elif isinstance(peak, int) and isinstance(peak_end, date):
+        days = [peak_end - timedelta(days=7 * n) for n in reversed(range(peak))]
+    else:
+        days = [ago(700) + timedelta(days=7 * n) for n in range(20)]
+    kw.setdefault("contact_days", tuple(d.isoformat() for d in days))
     base = Facts(
         id=name.lower().replace(" ", "-"),
         name=name,
@@ -34,14 +53,11 @@ def person(name: str, **kw: object) -> Facts:
         last_contact_day=ago(5),
         last_channel="email",
         last_personal_in_at=None,
-        last_personal_in_day=None,
         last_reply_at=at(5),
-        first_contact_day=ago(700),
+        first_contact_at=at(700),
         first_channel="email",
-        days_after_first=40,
-        peak_year_days=20,
-        peak_year_end=ago(30),
-        next_planned_day=None,
+        contact_days=(),
+        next_planned_at=None,
         snoozed_until=None,
         ignored=False,
         birthday=None,
@@ -53,7 +69,6 @@ def owed(name: str, days: int, **kw: object) -> Facts:
     return person(
         name,
         last_personal_in_at=at(days),
-        last_personal_in_day=ago(days),
         last_reply_at=at(days + 3),
         last_contact_day=ago(days),
         **kw,
@@ -78,7 +93,7 @@ def digest(people: list[Facts], history: History | None = None, **settings: int)
         people,
         as_of=TODAY,
         settings=DigestConfig(**settings),
-        history=history or History({}),
+        history=history or History(),
     )
     return [f"{item.kind}:{item.name}" for item in made.items]
 
@@ -91,20 +106,19 @@ def test_reply_owed_only_between_2_and_30_days_and_only_if_unanswered() -> None:
         person(  # answered: you wrote after their mail
             "Answered Already",
             last_personal_in_at=at(8),
-            last_personal_in_day=ago(8),
             last_reply_at=at(6),
         ),
     ]
     assert digest(people) == ["reply:Paulo Reis"]
-    made = build_digest(people, as_of=TODAY, settings=SETTINGS, history=History({}))
+    made = build_digest(people, as_of=TODAY, settings=SETTINGS, history=History())
     assert made.items[0].reason == (
         "Paulo wrote to you on 15 Nov (5 days ago) and you have not answered."
     )
 
 
 def test_a_reply_is_owed_even_with_a_meeting_planned_and_right_after_a_delivery() -> None:
-    paulo = owed("Paulo Reis", 6, next_planned_day=ago(-3))
-    history = History({paulo.id: [(ago(1), "reply")]})
+    paulo = owed("Paulo Reis", 6, next_planned_at=at(-3))
+    history = History([(paulo.id, ago(1), "reply")])
     assert digest([paulo], history) == ["reply:Paulo Reis"]
 
 
@@ -123,7 +137,7 @@ def test_drifting_needs_an_established_tie_and_ranks_strength_times_overdue() ->
 def test_a_tier_makes_a_tie_established_without_history() -> None:
     tiered = drifting("Tom Tiered", since=40, cadence=14, strength=1, cadence_source="tier")
     tiered = replace(tiered, tier="inner")
-    (item,) = build_digest([tiered], as_of=TODAY, settings=SETTINGS, history=History({})).items
+    (item,) = build_digest([tiered], as_of=TODAY, settings=SETTINGS, history=History()).items
     assert item.kind == "drifting"
     assert item.reason == (
         "Tom is in your inner circle (every two weeks); you last wrote on 11 Oct, 6 weeks ago."
@@ -132,7 +146,7 @@ def test_a_tier_makes_a_tie_established_without_history() -> None:
 
 def test_drifting_reason_speaks_of_the_rhythm() -> None:
     ines = drifting("Ines Duarte", since=42, cadence=7, last_channel="meeting")
-    (item,) = build_digest([ines], as_of=TODAY, settings=SETTINGS, history=History({})).items
+    (item,) = build_digest([ines], as_of=TODAY, settings=SETTINGS, history=History()).items
     assert item.reason == "You and Ines used to meet every week; it has been 6 weeks."
 
 
@@ -148,19 +162,19 @@ def test_warm_people_and_dormant_people_do_not_drift() -> None:
 def test_new_first_contact_3_to_30_days_ago_with_little_since() -> None:
     yusuf = person(
         "Yusuf Demir",
-        first_contact_day=ago(11),
+        first_contact_at=at(11),
         first_channel="meeting",
         days_after_first=0,
         strength=1,
         last_contact_day=ago(11),
     )
-    second = replace(yusuf, id="two", name="Two Days", days_after_first=1)
-    busy = replace(yusuf, id="busy", name="Busy Already", days_after_first=2)
-    fresh = replace(yusuf, id="fresh", name="Just Met", first_contact_day=ago(1))
-    stale = replace(yusuf, id="stale", name="Long Ago", first_contact_day=ago(45))
+    second = replace(yusuf, id="two", name="Two Days", contact_days=iso(ago(11), ago(4)))
+    busy = replace(yusuf, id="busy", name="Busy Already", contact_days=iso(ago(11), ago(5), ago(4)))
+    fresh = replace(yusuf, id="fresh", name="Just Met", first_contact_at=at(1))
+    stale = replace(yusuf, id="stale", name="Long Ago", first_contact_at=at(45))
     names = digest([yusuf, second, busy, fresh, stale])
     assert names == ["new:Yusuf Demir", "new:Two Days"]
-    made = build_digest([yusuf], as_of=TODAY, settings=SETTINGS, history=History({}))
+    made = build_digest([yusuf], as_of=TODAY, settings=SETTINGS, history=History())
     assert made.items[0].reason == (
         "You met Yusuf for the first time on 9 Nov — follow up while it's fresh."
     )
@@ -181,8 +195,8 @@ def test_reconnect_at_most_one_and_rotating_through_the_least_recently_suggested
     ]
     assert digest(lost) == ["reconnect:Carla Mendes"]
     carla = lost[0].id
-    assert digest(lost, History({carla: [(ago(8), "reconnect")]})) == ["reconnect:Dmitri Volkov"]
-    both = History({carla: [(ago(20), "reconnect")], lost[1].id: [(ago(9), "reconnect")]})
+    assert digest(lost, History([(carla, ago(8), "reconnect")])) == ["reconnect:Dmitri Volkov"]
+    both = History([(carla, ago(20), "reconnect"), (lost[1].id, ago(9), "reconnect")])
     assert digest(lost, both) == ["reconnect:Carla Mendes"]
 
 
@@ -191,16 +205,16 @@ def test_exclusions_snoozed_ignored_planned_and_recently_delivered() -> None:
     assert digest([replace(base, snoozed_until=ago(-1))]) == []
     assert digest([replace(base, snoozed_until=TODAY)]) == ["drifting:Ines Duarte"]
     assert digest([replace(base, ignored=True)]) == []
-    assert digest([replace(base, next_planned_day=ago(-14))]) == []
-    assert digest([replace(base, next_planned_day=ago(-15))]) == ["drifting:Ines Duarte"]
-    assert digest([base], History({base.id: [(ago(7), "drifting")]})) == ["drifting:Ines Duarte"]
-    assert digest([base], History({base.id: [(ago(6), "drifting")]})) == []
-    assert digest([base], History({base.id: [(TODAY, "drifting")]})) == ["drifting:Ines Duarte"]
+    assert digest([replace(base, next_planned_at=at(-14))]) == []
+    assert digest([replace(base, next_planned_at=at(-15))]) == ["drifting:Ines Duarte"]
+    assert digest([base], History([(base.id, ago(7), "drifting")])) == ["drifting:Ines Duarte"]
+    assert digest([base], History([(base.id, ago(6), "drifting")])) == []
+    assert digest([base], History([(base.id, TODAY, "drifting")])) == ["drifting:Ines Duarte"]
 
 
 def test_budget_keeps_a_seat_for_new_and_reconnect() -> None:
     crowd = [drifting(f"Friend {n:02d}", 30 + n, cadence=14) for n in range(12)]
-    newcomer = person("New Nora", first_contact_day=ago(6), days_after_first=0, strength=1)
+    newcomer = person("New Nora", first_contact_at=at(6), days_after_first=0, strength=1)
     lost = person(
         "Old Olga",
         status="dormant",
@@ -219,11 +233,11 @@ def test_birthdays_of_people_in_touch() -> None:
     stranger = person("No Contact", birthday="--11-21", strength=0, cadence_source="default")
     assert digest([ada, stranger]) == ["birthday:Ada Lovelace"]
     assert next_birthday("--02-29", date(2026, 3, 1)) == date(2028, 2, 29)
-    made = build_digest([ada], as_of=TODAY, settings=SETTINGS, history=History({}))
+    made = build_digest([ada], as_of=TODAY, settings=SETTINGS, history=History())
     assert made.items[0].reason == "It's Ada's birthday on 22 Nov."
 
 
 def test_organisation_names_are_used_whole_in_reasons() -> None:
     org = owed("The Digest Letter", 4)
-    (item,) = build_digest([org], as_of=TODAY, settings=SETTINGS, history=History({})).items
+    (item,) = build_digest([org], as_of=TODAY, settings=SETTINGS, history=History()).items
     assert item.reason.startswith("The Digest Letter wrote to you")

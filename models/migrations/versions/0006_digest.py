@@ -29,6 +29,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('contact', schema=None) as batch_op:
         batch_op.add_column(sa.Column('personal', sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch_op.create_index('ix_contact_person_personal', ['person_id', 'personal', 'occurred_at'], unique=False)
     with op.batch_alter_table('person', schema=None) as batch_op:
         batch_op.add_column(sa.Column('name_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('snoozed_until', sa.Date(), nullable=True))
@@ -75,6 +76,7 @@ def downgrade() -> None:
         batch_op.drop_column('snoozed_until')
         batch_op.drop_column('name_at')
     with op.batch_alter_table('contact', schema=None) as batch_op:
+        batch_op.drop_index('ix_contact_person_personal')
         batch_op.drop_column('personal')
     with op.batch_alter_table('interaction', schema=None) as batch_op:
         batch_op.drop_column('newsletter')
