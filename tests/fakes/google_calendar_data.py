@@ -165,8 +165,7 @@ class _Builder:
         rooms: int,
         me: str,
     ) -> tuple[list[dict[str, Any]], str]:
-        people = [attendee(me, "accepted" if organizer_me else my_response,
-                           organizer=organizer_me)]  # fmt: skip
+        people = [attendee(me, my_response, organizer=organizer_me)]
         for n, (address, response, optional) in enumerate(guests):
             organizer = not organizer_me and n == 0
             people.append(attendee(address, "accepted" if organizer else response,

@@ -341,7 +341,9 @@ class GoogleFake:
     def start(self) -> Any:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         if self.oauth.token_uri is None:
             self.oauth.token_uri = self.root_url + "/token"
@@ -385,6 +387,15 @@ class GoogleFake:
     def authorized_user_info(self, **kw: Any) -> dict[str, Any]:
         kw.setdefault("user", self.address)
         return self.oauth.authorized_user_info(**kw)
+
+    def client_secrets(self) -> dict[str, Any]:
+        """An installed-app client secrets file (google-auth-oauthlib) for this fake."""
+        return self.oauth.client_secrets(self.root_url + "/o/oauth2/auth")
+
+    @property
+    def revoke_uri(self) -> str:
+        """POST `token=…` here to revoke a grant, like https://oauth2.googleapis.com/revoke."""
+        return self.token_uri.rsplit("/", 1)[0] + "/revoke"
 
     # -- fault switches ----------------------------------------------------------------
 
@@ -476,7 +487,7 @@ class GoogleFake:
 
     def handle(self, method: str, url: str, headers: dict[str, str], body: bytes) -> Response:
         parts = urlsplit(url)
-        served = self.oauth.handle(method, parts.path, parts.query, body)
+        served = self.oauth.handle(method, parts.path, parts.query, headers, body)
         if served is not None:
             return served
         with self.lock:

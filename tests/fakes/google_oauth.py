@@ -262,10 +262,21 @@ class GoogleOAuth:
 
     # -- HTTP endpoints -------------------------------------------------------------------
 
-    def handle(self, method: str, path: str, query: str, body: bytes) -> Response | None:
+    def handle(
+        self, method: str, path: str, query: str, headers: dict[str, str], body: bytes
+    ) -> Response | None:
         """Serve an OAuth endpoint, or None when `path` is not one."""
         if path == "/token" and method == "POST":
-            return self._token(_form(body))
+            form = _form(body)
+            basic = headers.get("authorization", "")
+            if basic.lower().startswith("basic "):  # client credentials may come this way too
+                import base64
+                from urllib.parse import unquote
+
+                user, _, password = base64.b64decode(basic[6:]).decode().partition(":")
+                form.setdefault("client_id", unquote(user))
+                form.setdefault("client_secret", unquote(password))
+            return self._token(form)
         if path == "/revoke" and method == "POST":
             form = {**_form(query.encode()), **_form(body)}
             return self._revoke_endpoint(form)
