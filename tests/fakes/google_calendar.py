@@ -15,9 +15,13 @@ Modelled faithfully:
   DST-correct, instance ids `<id>_<UTC start>` / `<id>_<date>`, `recurringEventId`,
   `originalStartTime`, moved and cancelled exceptions), `timeMin`/`timeMax` (on end/start,
   exclusive), `maxResults` (250 by default, clamped to 2500), `pageToken`/`nextPageToken`,
-  `nextSyncToken` only on the last page, `syncToken` incremental (changed events, deleted ones
-  as bare `status: "cancelled"` entries; 400 with `timeMin`, `timeMax`, `q`, `orderBy`,
-  `iCalUID`, `updatedMin`, the extended-property filters or `showDeleted=false`), 410
+  `nextSyncToken` only on the last page (none after `q`, `iCalUID`, `updatedMin` or an
+  extended-property filter), `syncToken` incremental (changed events; deleted ones as bare
+  `{kind, etag, id, status: "cancelled"}` entries, plus `recurringEventId` and
+  `originalStartTime` for instances, since Google only guarantees `id` on them; a deleted
+  series re-reports each instance not already cancelled; an unchanged calendar gives back the
+  same token; 400 with `timeMin`, `timeMax`, `q`, `orderBy`, `iCalUID`, `updatedMin`, the
+  extended-property filters or `showDeleted=false`), 410
   `fullSyncRequired` when tokens are invalidated, `showDeleted` (with Google's documented
   quirks for cancelled instances), `orderBy` (`startTime` only with `singleEvents`),
   `eventTypes`, `q`, `iCalUID`, `updatedMin`, `maxAttendees` (→ only the calendar's own
@@ -30,7 +34,8 @@ Modelled faithfully:
 - faults (see `google_common.Faults`): 403 rateLimitExceeded / userRateLimitExceeded /
   quotaExceeded and 429 storms with or without Retry-After, 5xx bursts, 401 on expired or
   revoked tokens, 403 insufficientPermissions for a token without a Calendar scope, an
-  optional per-user requests-per-minute limiter; counters per method (`stats`).
+  optional per-user requests-per-minute limiter, pages that come back short
+  (`short_pages`); counters per method (`stats`).
 
 Not modelled: writes through the API (use the Python mutators), batch, watch/push channels,
 ACLs and free/busy (a freeBusyReader calendar lists like a reader one), colors, settings,
@@ -285,6 +290,7 @@ class Calendar:
         if isinstance(start, datetime):
             assert start.tzinfo is not None, "timed events need aware datetimes"
             tz = tz or self.time_zone
+            assert isinstance(end, datetime), "a timed event ends at a datetime"
             start, end = start.astimezone(ZoneInfo(tz)), end.astimezone(ZoneInfo(tz))
         else:
             tz = None
@@ -393,7 +399,10 @@ class Calendar:
                 data.pop("recurrence", None)
                 start = original_start
                 end = _shift(original_start, master)
-            cancelled = changes.pop("status", None) == "cancelled"
+            status = changes.pop("status", None)
+            cancelled = status == "cancelled" or (
+                status is None and existing is not None and existing.deleted
+            )
             if "start" in changes:
                 new_start = changes.pop("start")
                 length = _length(start, end)
@@ -555,11 +564,11 @@ def expand(master: StoredEvent, horizon: datetime) -> Iterable[When]:
         elif upper.startswith("EXDATE"):
             exdates.extend(_ical_dates(line, zone))
         elif upper.startswith("RDATE"):
-            for value in _ical_dates(line, zone):
-                if isinstance(value, datetime):
-                    rules.rdate(value.astimezone(zone) if zone else value)
+            for extra in _ical_dates(line, zone):
+                if isinstance(extra, datetime):
+                    rules.rdate(extra.astimezone(zone) if zone else extra)
                 else:
-                    rules.rdate(datetime(value.year, value.month, value.day))
+                    rules.rdate(datetime(extra.year, extra.month, extra.day))
     if not has_rule:
         rules.rdate(dtstart)
     limit = horizon if timed else horizon.replace(tzinfo=None)
@@ -721,7 +730,7 @@ class FakeCalendar(GoogleFake):
     def _not_found(self) -> ApiError:
         return legacy_error(404, "notFound", "Not Found")
 
-    def _bad(self, message: str, reason: str = "invalid", location: str | None = None):
+    def _bad(self, message: str, reason: str = "invalid", location: str | None = None) -> ApiError:
         return legacy_error(400, reason, message, location=location)
 
     def _gone(self) -> ApiError:
@@ -919,13 +928,13 @@ class FakeCalendar(GoogleFake):
             if text and text not in _haystack(ev):
                 continue
             if time_min or time_max:
-                start, end = (
+                lo, hi = (
                     cal.span(ev) if item.master else
                     (_as_utc(item.start, cal.zone), _as_utc(item.end, cal.zone))
                 )  # fmt: skip
-                if time_min and end <= time_min:
+                if time_min and hi <= time_min:
                     continue
-                if time_max and start >= time_max:
+                if time_max and lo >= time_max:
                     continue
             kept.append(item)
         if order == "updated":

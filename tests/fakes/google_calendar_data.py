@@ -167,9 +167,9 @@ class _Builder:
     ) -> tuple[list[dict[str, Any]], str]:
         people = [attendee(me, my_response, organizer=organizer_me)]
         for n, (address, response, optional) in enumerate(guests):
-            organizer = not organizer_me and n == 0
-            people.append(attendee(address, "accepted" if organizer else response,
-                                   organizer=organizer, optional=optional,
+            theirs = not organizer_me and n == 0  # they organized it
+            people.append(attendee(address, "accepted" if theirs else response,
+                                   organizer=theirs, optional=optional,
                                    name=self.name_of(address)))  # fmt: skip
         for room_id, room_name in ROOMS[:rooms]:
             people.append(attendee(room_id, "accepted", resource=True, name=room_name))

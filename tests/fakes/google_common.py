@@ -25,12 +25,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from tests.fakes.gmail_server import _merge_select
 
 if TYPE_CHECKING:
+    from google.oauth2.credentials import Credentials
+
     from tests.fakes.google_oauth import AuthFailure, GoogleOAuth
 
 Response = tuple[int, dict[str, str], bytes]
@@ -310,6 +312,7 @@ class GoogleFake:
 
     service = "googleapis.com"
     prefix = "/"
+    quota_kind = "rateLimitExceeded"  # what the per-user limiter answers (a Faults kind)
 
     def __init__(
         self,
@@ -338,7 +341,7 @@ class GoogleFake:
 
     # -- lifecycle ---------------------------------------------------------------------
 
-    def start(self) -> Any:
+    def start(self) -> Self:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(
@@ -355,7 +358,7 @@ class GoogleFake:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> Any:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -380,7 +383,7 @@ class GoogleFake:
 
     # -- credentials (delegating to the shared OAuth server) ---------------------------
 
-    def credentials(self, **kw: Any) -> Any:
+    def credentials(self, **kw: Any) -> Credentials:
         kw.setdefault("user", self.address)
         return self.oauth.credentials(**kw)
 
@@ -476,9 +479,6 @@ class GoogleFake:
         if status == 500:
             return legacy_error(500, "backendError", "Backend Error")
         return legacy_error(status, "backendError", "The service is currently unavailable.")
-
-    def bad_request(self, message: str, *, reason: str = "invalid", location: str | None = None):
-        return legacy_error(400, reason, message, location=location)
 
     # -- the pipeline ------------------------------------------------------------------
 
@@ -582,8 +582,6 @@ class GoogleFake:
                 if not bucket.take():
                     self.stats.rejected["quota"] += 1
                     raise self.rate_error(self.quota_kind, None)
-
-    quota_kind = "rateLimitExceeded"  # what the per-user limiter answers
 
 
 def _seconds(value: float) -> str:

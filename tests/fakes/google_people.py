@@ -421,7 +421,7 @@ class FakePeople(GoogleFake):
                   "google.people.v1.PeopleService.GetPerson", PEOPLE_SCOPES, self._people_get),
         ]  # fmt: skip
 
-    def bad_request(self, message: str, **_: Any) -> ApiError:
+    def bad_request(self, message: str) -> ApiError:
         return rpc_error(400, message, reason="badRequest", rpc_status="INVALID_ARGUMENT")
 
     def _expired(self) -> ApiError:
