@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from connectors import ics, mbox, vcard
-from connectors.base import Me
+from connectors.base import Connector, Me
 from models.config import config_from_dict
 from models.records import ContactCard, Interaction
 from samples.history import (
@@ -176,7 +176,7 @@ def read_all(h: HistorySet) -> tuple[list[ContactCard], list[Interaction]]:
     me = Me(frozenset(config.me.emails), default_region=config.me.default_region)
     accounts = {a.kind: a for a in config.accounts}
     now = datetime.combine(h.today, datetime.min.time(), UTC) + timedelta(hours=6)
-    readers = [
+    readers: list[Connector] = [
         vcard.build(accounts["vcard"], me),  # type: ignore[arg-type]
         mbox.build(accounts["mbox"], me),  # type: ignore[arg-type]
         ics.build(accounts["ics"], me, now=now),  # type: ignore[arg-type]
