@@ -1422,58 +1422,59 @@ def weak(story: Story) -> None:
 
 
 def actives(story: Story) -> None:
+    """Family, a colleague and a friend in regular contact; `scale` times as many people."""
     rng = story.rng
-    for _ in range(story.scale):
-        p = story.person(
-            "warm-active",
-            "warm",
-            None,
-            "family: writes every week or so",
-            tier="inner",
-            card="apple",
-            header="quoted",
-        )
-        for day in story.rhythm(min(story.span - 2, 3640), 1 + rng.randint(1, 2), 6):
-            story.exchange(p, day, rng.choice(("tm", "mt", "tmt")))
+    p = story.person(
+        "warm-active",
+        "warm",
+        None,
+        "family: writes every week or so",
+        tier="inner",
+        card="apple",
+        header="quoted",
+    )
+    for day in story.rhythm(min(story.span - 2, 3640), 1 + rng.randint(1, 2), 6):
+        story.exchange(p, day, rng.choice(("tm", "mt", "tmt")))
 
-        p = story.person(
-            "warm-active",
-            "warm",
-            None,
-            "current colleague: a weekly 1:1 that goes on",
-            domain="work.example",
-            topic="work",
-        )
-        first = story.day(600 + rng.randint(0, 30))
-        first += timedelta(days=(0 - first.weekday()) % 7)  # a Monday
-        if first == story.today:
-            first -= timedelta(days=7)
-        story.weekly([p], first, None, time(9, 30), f"Sam / {p.given}", organizer=p)
-        for day in story.rhythm(595, 3, 11):
-            story.exchange(p, day, "tm", mine=ME_WORK, hour=rng.randint(8, 15))
+    p = story.person(
+        "warm-active",
+        "warm",
+        None,
+        "current colleague: a weekly 1:1 that goes on",
+        domain="work.example",
+        topic="work",
+    )
+    first = story.day(600 + rng.randint(0, 30))
+    first += timedelta(days=(0 - first.weekday()) % 7)  # a Monday
+    if first == story.today:
+        first -= timedelta(days=7)
+    story.weekly([p], first, None, time(9, 30), f"Sam / {p.given}", organizer=p)
+    for day in story.rhythm(595, 3, 11):
+        story.exchange(p, day, "tm", mine=ME_WORK, hour=rng.randint(8, 15))
 
-        p = story.person(
-            "warm-active",
-            "warm",
-            None,
-            "friend: dinner or mail every month",
-            tier="friends",
-            card="google",
-        )
-        for day in story.rhythm(1500, 10 + rng.randint(0, 5), 30):
-            if rng.random() < 0.3:
-                story.meet([p], story.berlin(day, 19, 0), f"Dinner with {p.given}", minutes=120)
-            else:
-                story.exchange(p, day, rng.choice(("tm", "mt")))
-    for _ in range(3 * (story.scale - 1)):
+    p = story.person(
+        "warm-active",
+        "warm",
+        None,
+        "friend: dinner or mail every month",
+        tier="friends",
+        card="google",
+    )
+    for day in story.rhythm(1500, 10 + rng.randint(0, 5), 30):
+        if rng.random() < 0.3:
+            story.meet([p], story.berlin(day, 19, 0), f"Dinner with {p.given}", minutes=120)
+        else:
+            story.exchange(p, day, rng.choice(("tm", "mt")))
+    for _ in range(3 * (story.scale - 1)):  # bigger scales: three more per step
         gap = rng.randint(14, 40)
+        tier = rng.choice((None, "friends", "close"))
         p = story.person(
             "warm-active",
             "warm",
             None,
             "regular contact, recent",
-            tier=rng.choice((None, "friends", "close")),
-            card="google",
+            tier=tier,
+            card="google" if tier else None,
         )
         for day in story.rhythm(rng.randint(400, 2500), rng.randint(1, 5), gap, 0.15):
             story.exchange(p, day, rng.choice(("tm", "mt")))
@@ -1759,7 +1760,7 @@ def bulk_and_machines(
                 body="Loved the piece on slow email. - Sam\n",
             )
         )
-        day = min(story.span - 40, 3200)
+        day = min(story.span - 40, 3450)  # 2017 for a ten-year history
         story.add(
             Mail(
                 story.berlin(day, 11, 30),

@@ -7,6 +7,7 @@ import time
 import tomllib
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
+from email.utils import parseaddr
 from pathlib import Path
 
 import pytest
@@ -15,14 +16,16 @@ from connectors import ics, mbox, vcard
 from connectors.base import Connector, Me
 from models.config import config_from_dict
 from models.records import ContactCard, Interaction
+from samples.generate import normalize
 from samples.history import (
     ARCHETYPES,
     HistoryError,
     HistorySet,
+    Story,
     build_history,
     generate_history,
 )
-from samples.judge import Touch, judge
+from samples.judge import Touch, judge, mail_touches
 
 TODAY = date(2026, 12, 7)
 FILES = ("contacts.vcf", "takeout.mbox", "calendar.ics")
@@ -62,6 +65,23 @@ def test_a_ten_year_history_is_quick_to_generate(tmp_path: Path) -> None:
     start = time.perf_counter()
     generate_history(tmp_path, TODAY + timedelta(days=3), seed=7)
     assert time.perf_counter() - start < 2.0  # about 0.4 s on one core
+
+
+def test_scale_multiplies_the_background() -> None:
+    small, big = build_history(TODAY), build_history(TODAY, scale=3)
+
+    def noise(story: Story) -> int:
+        machines = mail_touches(story.mails, story.me)[1]
+        return sum(1 for m in story.mails if normalize(parseaddr(m.sender)[1]) in machines)
+
+    assert noise(big) > 2.5 * noise(small) > 2000
+
+    def actives(story: Story) -> int:
+        return sum(1 for p in story.cast if p.archetype == "warm-active")
+
+    assert actives(big) == 3 * actives(small)
+    kinds = {(p.archetype, p.kind) for p in small.cast}
+    assert kinds == {(p.archetype, p.kind) for p in big.cast}
 
 
 def test_every_archetype_is_there(history: HistorySet) -> None:
