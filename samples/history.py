@@ -500,7 +500,6 @@ class Story:
         why: str,
         *,
         domain: str | None = None,
-        extra_domain: str | None = None,
         tier: str | None = None,
         card: str | None = None,
         header: str | None = None,
@@ -510,22 +509,20 @@ class Story:
     ) -> Cast:
         given, family, tz = (name[0], name[1], ZoneInfo(name[2])) if name else self.pick_name()
         for _ in range(50):
-            spellings = list(spellings) if spellings else self.spell(given, family, domain)
-            if extra_domain:
-                spellings += self.spell(given, family, extra_domain, style=0)
-            key = normalize(spellings[0])
+            found = list(spellings) if spellings else self.spell(given, family, domain)
+            key = normalize(found[0])
             local = key.partition("@")[0]
             if key not in self.taken_keys and not any(w in local for w in MACHINE_WORDS):
                 break
         else:  # pragma: no cover - 50 collisions in a row would be a bug in the pools
             raise HistoryError(f"no free address for {given} {family}")
-        self.taken_keys.update(normalize(s) for s in spellings)
+        self.taken_keys.update(normalize(s) for s in found)
         if header is None:
             header = self.names_rng.choice(("plain", "plain", "b", "latin1"))
         cast = Cast(
             given,
             family,
-            tuple(spellings),
+            tuple(found),
             tz,
             archetype,
             status,
