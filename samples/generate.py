@@ -1,37 +1,47 @@
-"""A fictional person's year as export files, for `keepwarm demo` and the end-to-end tests.
+"""A fictional person's mailbox as export files, for `keepwarm demo` and the end-to-end tests.
 
-Sam Rivera (sam@example.com at home, sam.rivera@work.example at work) exports an address
-book (`contacts.vcf`), a Google Takeout mailbox (`takeout.mbox`) and a calendar
-(`calendar.ics`) covering the 365 days before `today`. The files are generated at demo time,
-never committed, so "last month" is always last month. Output depends only on `today`.
+Sam Rivera (sam@example.com at home, sam.rivera@work.example at work, and
+s.rivera@northwind-labs.example at the previous job) exports an address book
+(`contacts.vcf`), a Google Takeout mailbox (`takeout.mbox`) and a calendar (`calendar.ics`):
+the 365 days before `today` in detail, built here, and the nine years before them, from
+samples.history's demo layer. The files are generated at demo time, never committed, so
+"last month" is always last month. Output depends only on `today`.
 
 The story the report should tell (`SampleSet.ground_truth` states it as data):
 - cold: Wei Chen (weekly 1:1s ended a month ago when Wei changed teams), Jonas Berg (close
-  friend, silent for three months), Margaret Okafor (mentor, inner tier), Ben Carter (the
-  coffee that got cancelled);
-- cooling: Sofia Rossi, Aiko Tanaka (lunch planned in five days), Daniel Kim;
+  friend, silent for three months), Margaret Okafor (mentor, inner tier), Paulo Reis (three
+  contact days last year: cold, but never an established tie);
+- cooling: Sofia Rossi, Aiko Tanaka (lunch planned in five days), Daniel Kim (breakfast
+  planned in eight days);
+- dormant: Inês Duarte and Kwame Asante (strong ties years ago: one of them to reconnect
+  with), Emre Demir, Haruto Sato, Sólveig Jónsdóttir (lost long ago, never strong);
 - never: Greta Lindqvist (only a declined book-club invite), Hamid Rezaei (only all-hands);
-- warm: family, the monthly lunch, the current team, the landlord;
-- absent: newsletters, notifications, the mailing list, the recruiter Sam never answered,
+- warm: family, the monthly lunch, the current team, the landlord, Ben Carter (wrote after
+  the coffee that got cancelled; Sam has not answered), Amara Okonkwo (met twelve days ago);
+- absent: newsletters, notifications, the mailing list, the recruiters Sam never answered,
   the 12-person reply-all thread, the 40-person all-hands, the dentist's office.
+
+The morning digest (budget 7) it should lead with: reply Ben; drifting Wei, Margaret, Jonas,
+Sofia; new Amara; reconnect Inês or Kwame.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
-import itertools
 import json
 import random
-import statistics
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from samples.history import Story
 
 ME_NAME = "Sam Rivera"
 ME_PERSONAL = "sam@example.com"
@@ -527,6 +537,9 @@ class Mailbox:
     def __init__(self, today: date) -> None:
         self.today = today
         self.rng = random.Random("keepwarm-sample-mail")
+        # Sam's answers to recent mail draw from their own generator, so adding them left the
+        # rest of the year exactly as it was.
+        self.answers = random.Random("keepwarm-sample-answers")
         self.ids = Ids(random.Random("keepwarm-sample-ids"))
         self.mails: list[Mail] = []
         self.contacts: dict[str, list[datetime]] = {}
@@ -587,6 +600,37 @@ class Mailbox:
                 when = min(
                     when + timedelta(minutes=rng.randint(12, 200)), when.replace(hour=22, minute=30)
                 )
+            if day <= 31 and ((count - 1) % 2 == 0) != i_start:
+                # Sam answered all recent mail: only the digest's `reply` examples wait.
+                answer = Mail(
+                    when,
+                    me_header,
+                    [them],
+                    "Re: " + subject,
+                    self.answers.choice(("Sent", "Sent,Opened")),
+                    thread,
+                    body=body_for(self.answers, pal.name.split()[0], "Sam"),
+                    reply_to_id=previous,
+                )
+                self.add(answer)
+                self.contact(pal.name, when)
+
+    def rain_check(self, day: int) -> None:
+        """Ben writes after the cancelled coffee; Sam has not answered (a `reply` is owed)."""
+        ben = PALS["Ben Carter"]
+        when = local_at(self.today, day, 12, 40, ZoneInfo(ben.tz))
+        self.add(
+            Mail(
+                when,
+                pal_address(ben, ben.spellings[0]),
+                [address(ME_NAME, ME_PERSONAL)],
+                "Rain check on that coffee?",
+                "Inbox,Important,Opened,Category Personal",
+                self.ids.gmail(),
+                body="Hi Sam,\n\nSorry again about last time. Next week, same place?\n\nBen\n",
+            )
+        )
+        self.contact(ben.name, when)
 
     def _sent_labels(self) -> str:
         return self.rng.choice(("Sent", "Sent", "Important,Sent", "Sent,Opened"))
@@ -937,6 +981,7 @@ def build_mailbox(today: date) -> Mailbox:
     box.group_dinner(150, ("Priya Nair", "Chloé Dubois", "Kofi Mensah", "Jonas Berg"))
     box.group_dinner(52, ("Chloé Dubois", "Priya Nair", "Kofi Mensah"))
     box.noise()
+    box.rain_check(10)
     box.mails.sort(key=lambda m: (m.when.astimezone(UTC), m.msgid))
     return box
 
@@ -1251,6 +1296,16 @@ class Calendar:
             f"DTEND;TZID=Europe/Berlin:{ics_local(start + timedelta(minutes=45))}",
             "LOCATION:Kastanienallee 7\\, Berlin", "STATUS:CONFIRMED",
         ])  # fmt: skip
+        start = local_at(self.today, -8, 8, 30)
+        self.event([
+            f"UID:{self.uid('google.com')}", "SUMMARY:Breakfast with Daniel (in Berlin)",
+            f"DTSTART;TZID=Europe/Berlin:{ics_local(start)}",
+            f"DTEND;TZID=Europe/Berlin:{ics_local(start + timedelta(hours=1))}",
+            "ORGANIZER;CN=Daniel Kim:mailto:dkim@startup.example",
+            attendee("Daniel Kim", "dkim@startup.example"), me_attendee(),
+            "LOCATION:Father Carpenter", "STATUS:CONFIRMED",
+        ])  # fmt: skip
+        self.record(["Daniel Kim"], start)
 
     def render(self) -> str:
         head = [
@@ -1294,49 +1349,64 @@ def build_calendar(today: date) -> Calendar:
 
 # --- ground truth --------------------------------------------------------------------------
 
+ABSENT = {
+    "kevin.marsh@talentbridge.example": "recruiter: writes often, never answered",
+    "hannah.vogel@partner.example": "12-person reply-all thread (> max_email_group)",
+    "katrin.vogt@work.example": "40-person all-hands (> max_meeting_size)",
+    "noreply@github.example": "automated notifications",
+    "notifications@bank.example": "Auto-Submitted: auto-generated",
+    "newsletter@weeklybyte.example": "newsletter (List-Id/List-Unsubscribe)",
+    "ana@fieldnotes.example": "newsletter with a person's name",
+    "digest@berlin-events.example": "newsletter",
+    "hello@nordic-outfitters.example": "promotions",
+    "messages-noreply@linkedout.example": "social notifications",
+    "orders@buecherhaus.example": "Category Updates label only",
+    "berlin-rust@lists.example": "mailing list",
+    "praxis@zahnarzt-sommer.example": "organisation card (KIND:org)",
+    "verwaltung@keller-hausverwaltung.example": "ORG-only card (no personal name)",
+    "lena.hoffmann@bokcirkel.example": "only a meeting Sam declined",
+    "room-4.01@resource.work.example": "a room (CUTYPE=ROOM)",
+}
 
-def median_gap(days: Sequence[int]) -> int | None:
-    """DESIGN's rule: the median gap once there are at least three contact days (half up)."""
-    distinct = sorted(set(days))
-    if len(distinct) < 3:
-        return None
-    gaps = [b - a for a, b in itertools.pairwise(distinct)]
-    return max(1, int(statistics.median(gaps) + 0.5))
 
+def ground_truth(
+    today: date, box: Mailbox, calendar: Calendar, older: Story | None = None
+) -> dict[str, Any]:
+    """What the report and the digest should say, derived from the generated records
+    themselves by the rules in samples.judge (DESIGN.md's defaults).
 
-def status_for(days_since: int | None, cadence: int) -> str:
-    if days_since is None:
-        return "never"
-    if days_since < cadence:
-        return "warm"
-    return "cooling" if days_since <= 2 * cadence else "cold"
-
-
-def ground_truth(today: date, box: Mailbox, calendar: Calendar) -> dict[str, Any]:
-    """What the report should say, derived from the generated records themselves.
-
+    Each person's `digest` is the kind they qualify for today; `digest` at the top level is
+    the digest a budget of 7 holds (DESIGN's fill order), which shows every kind.
     Untiered people get the median gap between their contact days as an "inferred" cadence
     (a report may infer differently; the designed margins keep the status the same)."""
+    from samples.judge import Touch, fill_digest, judge, mail_touches
+
+    me = (*ME, *(older.me if older else ()))
+    mailed, _ = mail_touches(box.mails, me)
     people: dict[str, Any] = {}
+    verdicts = {}
     for pal in CAST:
-        moments = box.contacts.get(pal.name, []) + calendar.met.get(pal.name, [])
-        days = [days_ago_of(today, m) for m in moments]
-        last = min(days) if days else None
-        if pal.tier:
-            cadence, source = TIERS[pal.tier], "tier"
-        else:
-            inferred = median_gap(days)
-            cadence, source = (inferred, "inferred") if inferred else (DEFAULT_DAYS, "default")
+        emails = sorted({normalize(s) for s in pal.spellings})
+        by_mail = [t for e in emails for t in mailed.get(e, [])]
+        written = sorted(t.at for t in by_mail)
+        if written != sorted(m.astimezone(UTC) for m in box.contacts.get(pal.name, [])):
+            raise AssertionError(f"{pal.name}: the mail written differs from the story")
+        met = [Touch(m.astimezone(UTC), "meet") for m in calendar.met.get(pal.name, [])]
         planned = calendar.planned.get(pal.name, [])
+        verdict = judge([*by_mail, *met], today=today, tier=pal.tier, has_card=pal.card,
+                        planned=planned)  # fmt: skip
+        verdicts[pal.name] = verdict
         entry: dict[str, Any] = {
-            "status": status_for(last, cadence),
+            "status": verdict.status,
             "tier": pal.tier,
-            "cadence_days": cadence,
-            "cadence_source": source,
-            "last_contact_days_ago": last,
-            "contact_days_365d": len({d for d in days if d < 365}),
-            "emails": sorted({normalize(s) for s in pal.spellings}),
+            "cadence_days": verdict.cadence_days,
+            "cadence_source": verdict.cadence_source,
+            "last_contact_days_ago": verdict.days_since,
+            "contact_days_365d": sum(1 for d in verdict.contact_days if (today - d).days < 365),
+            "emails": emails,
             "has_card": pal.card,
+            "strength": verdict.strength,
+            "digest": verdict.kind,
         }
         if planned:
             entry["next_planned_days_ahead"] = min(
@@ -1344,36 +1414,44 @@ def ground_truth(today: date, box: Mailbox, calendar: Calendar) -> dict[str, Any
             )
         people[pal.name] = entry
     people["Priya Nair"]["birthday_in_days"] = 9
-    absent = {
-        "kevin.marsh@talentbridge.example": "recruiter: writes often, never answered",
-        "hannah.vogel@partner.example": "12-person reply-all thread (> max_email_group)",
-        "katrin.vogt@work.example": "40-person all-hands (> max_meeting_size)",
-        "noreply@github.example": "automated notifications",
-        "notifications@bank.example": "Auto-Submitted: auto-generated",
-        "newsletter@weeklybyte.example": "newsletter (List-Id/List-Unsubscribe)",
-        "ana@fieldnotes.example": "newsletter with a person's name",
-        "digest@berlin-events.example": "newsletter",
-        "hello@nordic-outfitters.example": "promotions",
-        "messages-noreply@linkedout.example": "social notifications",
-        "orders@buecherhaus.example": "Category Updates label only",
-        "berlin-rust@lists.example": "mailing list",
-        "praxis@zahnarzt-sommer.example": "organisation card (KIND:org)",
-        "verwaltung@keller-hausverwaltung.example": "ORG-only card (no personal name)",
-        "lena.hoffmann@bokcirkel.example": "only a meeting Sam declined",
-        "room-4.01@resource.work.example": "a room (CUTYPE=ROOM)",
-    }
+    absent = dict(ABSENT)
+    if older is not None:
+        for key, person in older.truth().items():
+            if person.status == "absent":
+                absent[key] = person.why
+                continue
+            verdicts[person.name] = older.verdicts()[key]
+            people[person.name] = {
+                "status": person.status,
+                "tier": person.tier,
+                "cadence_days": person.cadence_days,
+                "cadence_source": person.cadence_source,
+                "last_contact_days_ago": verdicts[person.name].days_since,
+                "contact_days_365d": sum(1 for d in person.contact_days if (today - d).days < 365),
+                "emails": list(person.emails),
+                "has_card": person.has_card,
+                "strength": person.strength,
+                "digest": person.kind,
+                "archetype": person.archetype,
+            }
+    # DESIGN: most overdue first, dormant after the rest (ties as the report breaks them).
     ranked = sorted(
-        (n for n, e in people.items() if e["last_contact_days_ago"] is not None),
-        key=lambda n: people[n]["last_contact_days_ago"] / people[n]["cadence_days"],
-        reverse=True,
+        (n for n, e in people.items() if e["status"] in ("cold", "cooling")),
+        key=lambda n: (-(verdicts[n].overdue_ratio or 0.0), n.lower()),
     )
+    digest = fill_digest(verdicts)
     return {
         "as_of": today.isoformat(),
-        "me": list(ME),
+        "me": list(me),
         "people": people,
         "absent": absent,
         "report_size": len(people),
         "most_overdue_first": ranked[:4],
+        "digest": {
+            "budget": 7,
+            "items": [list(item) for item in digest.items],
+            "reconnect_from": sorted(digest.reconnect_from),
+        },
         "identity_folds": {
             "jonasberg@gmail.com": [
                 "Jonas.Berg@gmail.com",
@@ -1397,21 +1475,33 @@ def normalize(addr: str) -> str:
 
 
 def generate(out_dir: Path, today: date) -> SampleSet:
-    """Write contacts.vcf, takeout.mbox and calendar.ics for the year before `today`."""
+    """Write contacts.vcf, takeout.mbox and calendar.ics: the year before `today` in detail,
+    and the nine years before it (samples.history's demo layer: ties lost long ago, one-offs,
+    newsletters), so the morning digest has every kind of item to show."""
+    from samples.history import demo_layer
+
     out_dir.mkdir(parents=True, exist_ok=True)
     contacts = out_dir / "contacts.vcf"
     mbox = out_dir / "takeout.mbox"
     ics = out_dir / "calendar.ics"
-    contacts.write_bytes(contacts_vcf(today).encode("utf-8"))
+    older = demo_layer(today)
+    contacts.write_bytes((contacts_vcf(today) + older.render_vcf()).encode("utf-8"))
     box = build_mailbox(today)
+    box.mails = sorted([*box.mails, *older.mails], key=lambda m: (m.when.astimezone(UTC), m.msgid))
     mbox.write_bytes(b"".join(render_mail(m) for m in box.mails))
     calendar = build_calendar(today)
+    calendar.events += older.events
     ics.write_bytes(calendar.render().encode("utf-8"))
-    return SampleSet(contacts, mbox, ics, ME, ground_truth(today, box, calendar))
+    truth = ground_truth(today, box, calendar, older)
+    return SampleSet(contacts, mbox, ics, tuple(truth["me"]), truth)
 
 
 def toml_str(value: str) -> str:
     return json.dumps(value)
+
+
+# The calendar reaches ten years back: read it all (the default window is five years).
+CALENDAR_LOOKBACK_DAYS = 11 * 366
 
 
 def demo_config(sample: SampleSet, store_url: str) -> str:
@@ -1432,6 +1522,8 @@ def demo_config(sample: SampleSet, store_url: str) -> str:
     for name, kind, path in accounts:
         parts += ["", "[[accounts]]", f'name = "{name}"', f'kind = "{kind}"',
                   f"path = {toml_str(str(path))}"]  # fmt: skip
+        if kind == "ics":
+            parts.append(f"lookback_days = {CALENDAR_LOOKBACK_DAYS}")
     parts += ["", "[cadence]", f"tiers = {{ {tiers} }}", f"default_days = {DEFAULT_DAYS}", ""]
     return "\n".join(parts)
 

@@ -59,7 +59,7 @@ def test_sizes_are_modest(sample: SampleSet) -> None:
 
 
 def test_mbox_parses_with_takeout_headers(messages: list[mailbox.mboxMessage]) -> None:
-    assert 1500 <= len(messages) <= 3000
+    assert 1500 <= len(messages) <= 4000  # the year, and a lighter nine years before it
     ids = [m["Message-ID"] for m in messages]
     assert len(set(ids)) == len(ids)
     for message in messages:
@@ -118,14 +118,40 @@ def test_calendar_parses_and_expands(sample: SampleSet) -> None:
 def test_ground_truth_tells_a_mixed_story(sample: SampleSet) -> None:
     truth = sample.ground_truth
     people = truth["people"]
-    assert 15 <= len(people) <= 22
+    assert 20 <= len(people) <= 32
     statuses = {p["status"] for p in people.values()}
-    assert statuses == {"warm", "cooling", "cold", "never"}
+    assert statuses == {"warm", "cooling", "cold", "dormant", "never"}
     assert people["Wei Chen"]["status"] == "cold"
     assert people["Aiko Tanaka"]["next_planned_days_ahead"] == 5
     emails = {e for p in people.values() for e in p["emails"]}
     assert not emails & set(truth["absent"])
     assert truth["most_overdue_first"][0] in {"Wei Chen", "Jonas Berg", "Margaret Okafor"}
+    assert not {n for n in truth["most_overdue_first"] if people[n]["status"] == "dormant"}
+
+
+def test_the_demo_digest_shows_every_kind(sample: SampleSet) -> None:
+    """DESIGN's digest with its default budget of 7, filled reply, drifting, new, reconnect."""
+    digest = sample.ground_truth["digest"]
+    people = sample.ground_truth["people"]
+    kinds = [kind for _, kind in digest["items"]]
+    assert len(kinds) < digest["budget"] and digest["reconnect_from"]  # a slot for reconnect
+    assert set(kinds) == {"reply", "drifting", "new"}
+    assert ["Ben Carter", "reply"] in digest["items"]
+    assert digest["items"][kinds.index("drifting")] == ["Wei Chen", "drifting"]
+    assert len(digest["reconnect_from"]) >= 2  # one a day, rotating
+    for name in digest["reconnect_from"]:
+        assert people[name]["status"] == "dormant" and people[name]["digest"] == "reconnect"
+    # Never in the digest: a meeting planned within 14 days, never contacted, dormant one-offs.
+    for name in ("Aiko Tanaka", "Daniel Kim", "Greta Lindqvist", "Haruto Sato", "Paulo Reis"):
+        assert people[name]["digest"] is None, name
+    assert people["Daniel Kim"]["next_planned_days_ahead"] == 8
+
+
+def test_another_today_keeps_the_digest(tmp_path: Path, sample: SampleSet) -> None:
+    later = generate(tmp_path / "later", TODAY + timedelta(days=101))
+    digest, now = later.ground_truth["digest"], sample.ground_truth["digest"]
+    assert sorted(digest["items"]) == sorted(now["items"])
+    assert digest["reconnect_from"] == now["reconnect_from"]
 
 
 def test_demo_config_is_accepted(sample: SampleSet, tmp_path: Path) -> None:
