@@ -10,26 +10,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from models.identity import normalize_email
+from models.paths import config_home, default_store_url, expand
 
 
 class ConfigError(Exception):
     """Bad or missing configuration: exit status 2, message names the file and the fix."""
-
-
-def data_home() -> Path:
-    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-
-
-def config_home() -> Path:
-    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-
-
-def default_store_url() -> str:
-    return f"sqlite:///{data_home() / 'keepwarm' / 'keepwarm.db'}"
-
-
-def expand(path: str) -> Path:
-    return Path(os.path.expandvars(path)).expanduser()
 
 
 class _Strict(BaseModel):

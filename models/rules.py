@@ -22,7 +22,6 @@ from sqlalchemy import (
     func,
     or_,
     select,
-    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -31,6 +30,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Executable
 
 from models.config import RulesConfig
+from models.locks import lock_writers
 from models.schema import ContactRow, IdentityRow, MetaRow
 from models.schema import InteractionRow as I
 from models.schema import ParticipantRow as P
@@ -78,14 +78,7 @@ def happened_by(as_of: datetime) -> ColumnElement[bool]:
 
 CONTACT_DERIVATION = "1"  # bump when counts_as_contact's logic (not just its thresholds) changes
 FINGERPRINT_KEY = "contact_rules"
-PG_WRITERS_LOCK_ID = 0x6B65657078  # advisory lock every writer of people/contacts holds
 _CHUNK = 500
-
-
-def lock_writers(session: Session) -> None:
-    """PostgreSQL: wait for, then exclude, every other writer until this transaction ends."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": PG_WRITERS_LOCK_ID})
 
 
 def rules_fingerprint(rules: RulesConfig) -> str:

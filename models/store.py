@@ -36,12 +36,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models.config import RulesConfig
 from models.leases import Holder, Lease, LeaseBusy, try_acquire
+from models.locks import lock_writers
 from models.records import Batch, Interaction, Sweep
 from models.resolve import IdentityResolver
 from models.rules import (
     ensure_contacts,
     forget_contacts,
-    lock_writers,
     rebuild_contacts,
     refresh_contacts,
 )
