@@ -23,7 +23,7 @@ from icalendar import Calendar, Component, vBroken
 from icalendar.timezone import tzp
 
 from connectors.base import Me, as_utc
-from connectors.meeting import Attendee, meeting_interaction
+from connectors.common.meeting import Attendee, meeting_interaction
 from models.records import Interaction, Skip
 
 Status = Literal["parsed", "partial", "skipped"]

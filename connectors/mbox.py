@@ -26,8 +26,8 @@ from email.parser import BytesHeaderParser
 from pathlib import Path
 
 from connectors.base import Me, Window
-from connectors.files import check_export, export_files, nothing_found
-from connectors.mail import MAIL_HEADERS, mail_interaction, takeout_labels
+from connectors.common.files import check_export, export_files, nothing_found
+from connectors.common.mail import MAIL_HEADERS, mail_interaction, takeout_labels
 from connectors.mbox_frame import FrameStats, RawMessage, count_lines, frame_mbox, read_single
 from connectors.mbox_headers import (
     fallback_id,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from connectors.base import Me, Window
-from connectors.files import check_export, content_digest, export_files, nothing_found
+from connectors.common.files import check_export, content_digest, export_files, nothing_found
 from connectors.vcard_card import CardFacts, card_facts
 from connectors.vcard_lines import RawCard, decode_file, split_cards
 from models.config import VcardAccount

@@ -8,7 +8,7 @@ Four history types are read:
 - messageDeleted: gone for good, sent as `Batch.removed_keys` in the run's last batch (after
   every upsert of the run, so a message added and deleted in one interval ends up absent).
 - labelAdded / labelRemoved: only a change of a label the shared rules read as "not a
-  conversation" (TRASH, SPAM, the bulk category tabs; connectors.mail.BULK_LABELS) can flip
+  conversation" (TRASH, SPAM, the bulk category tabs; connectors.common.mail.BULK_LABELS) can flip
   whether a message counts. Such a message is fetched again (metadata) and re-converted, so
   the upsert carries the new `bulk` flag; moving back out of Trash/Spam flips it back.
 
@@ -31,10 +31,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.base import Me
+from connectors.common.mail import BULK_LABELS
 from connectors.gmail.client import GmailClient
 from connectors.gmail.convert import HEADERS, MESSAGE_FIELDS, SOURCE, to_record
 from connectors.gmail.progress import RunProgress
-from connectors.mail import BULK_LABELS
 from models.records import Batch, Skip
 
 HISTORY_TYPES = ["messageAdded", "messageDeleted", "labelAdded", "labelRemoved"]
