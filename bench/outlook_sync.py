@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import trustme
 
 from connectors.base import Me
-from connectors.outlook import OutlookConnector
 from connectors.outlook.auth import run_auth
+from connectors.outlook.connector import OutlookConnector
 from models.config import OutlookAccount, RulesConfig
 from models.store import Store
 from tests.fakes.authority import FakeAuthority, write_ca

@@ -13,7 +13,7 @@ _MODULES = {
     "mbox": "connectors.mbox",
     "ics": "connectors.ics",
     "gmail": "connectors.gmail",
-    "outlook": "connectors.outlook",
+    "outlook": "connectors.outlook.connector",
 }
 
 

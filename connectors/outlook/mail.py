@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 
 from connectors.base import Me
 from connectors.common.mail import mail_interaction
-from connectors.outlook.calendar import Page, RoundState, delta_pages, fmt, parse
+from connectors.outlook.delta import Page, RoundState, delta_pages, fmt, parse
 from connectors.outlook.http import GraphClient
 from connectors.outlook.mapping import mailbox_prefix
 from models.records import Interaction, Skip

@@ -319,7 +319,7 @@ def _facts(interactions: list[Interaction]) -> set[tuple[Any, ...]]:
 
 def test_takeout_and_api_agree(fake: FakeGmail, tmp_path: Path) -> None:
     pytest.importorskip("connectors.mbox")
-    from connectors.mbox import build as build_mbox
+    from connectors.mbox.connector import build as build_mbox
 
     generate_mailbox(fake, 400, drafts=False)
     path = tmp_path / "All mail.mbox"

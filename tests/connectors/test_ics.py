@@ -11,8 +11,8 @@ import pytest
 
 from connectors.base import Connector, Me, Window
 from connectors.errors import FatalError
-from connectors.ics import IcsConnector, build
-from connectors.ics_read import FileResult, read_ics_file
+from connectors.ics.connector import IcsConnector, build
+from connectors.ics.read import FileResult, read_ics_file
 from models.config import IcsAccount
 from models.records import Batch, Interaction
 from tests.connectors.contract import ConnectorContract, drain, keys_of

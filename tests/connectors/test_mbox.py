@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from connectors.base import Connector, Me, Window
 from connectors.errors import FatalError
-from connectors.mbox import NO_DATE, MboxConnector, build
-from connectors.mbox_frame import FrameStats, frame_mbox
+from connectors.mbox.connector import NO_DATE, MboxConnector, build
+from connectors.mbox.frame import FrameStats, frame_mbox
 from models.config import MboxAccount, RulesConfig
 from models.records import Batch, Interaction, Skip, Sweep
 from models.schema import InteractionRow

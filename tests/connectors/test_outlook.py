@@ -14,8 +14,8 @@ import trustme
 from sqlalchemy import select
 
 from connectors.base import Me
-from connectors.outlook import OutlookConnector
 from connectors.outlook.auth import run_auth
+from connectors.outlook.connector import OutlookConnector
 from models.config import OutlookAccount, RulesConfig
 from models.records import Batch, Interaction
 from models.schema import InteractionRow, ParticipantRow

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from connectors.base import Me, Window
-from connectors.outlook import OutlookConnector
 from connectors.outlook.auth import delegated_scopes
+from connectors.outlook.connector import OutlookConnector
 from connectors.outlook.mail import HEADER_FIELDS, message_interaction
 from models.config import OutlookAccount, RulesConfig
 from models.records import Interaction

@@ -10,8 +10,8 @@ import pytest
 
 from connectors.base import Connector, Me, Window
 from connectors.errors import FatalError
-from connectors.vcard import VcardConnector, build
-from connectors.vcard_values import parse_birthday
+from connectors.vcard.connector import VcardConnector, build
+from connectors.vcard.values import parse_birthday
 from models.config import VcardAccount
 from models.records import ContactCard, Skip
 from tests.connectors.contract import ConnectorContract, drain, keys_of

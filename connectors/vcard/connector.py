@@ -15,8 +15,8 @@ from pathlib import Path
 
 from connectors.base import Me, Window
 from connectors.common.files import check_export, content_digest, export_files, nothing_found
-from connectors.vcard_card import CardFacts, card_facts
-from connectors.vcard_lines import RawCard, decode_file, split_cards
+from connectors.vcard.card import CardFacts, card_facts
+from connectors.vcard.lines import RawCard, decode_file, split_cards
 from models.config import VcardAccount
 from models.records import Batch, ContactCard, Skip, Sweep
 

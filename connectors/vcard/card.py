@@ -1,7 +1,7 @@
 """One framed card -> the facts keepwarm keeps (name, identities, categories, birthday).
 
 Lines are split by vobject's own line grammar (`vobject.base.parseLine`: group, name,
-parameters incl. vCard 2.1 bare singletons, raw value); values are decoded in vcard_values.
+parameters incl. vCard 2.1 bare singletons, raw value); values are decoded in vcard.values.
 Only the properties we use are parsed, so a garbled PHOTO or X- line costs nothing, while a
 garbled FN/EMAIL/TEL line is reported instead of vanishing.
 """
@@ -15,8 +15,8 @@ from email.utils import parseaddr
 from vobject.base import VObjectError, parseLine
 
 from connectors.base import Me
-from connectors.vcard_lines import RawCard
-from connectors.vcard_values import (
+from connectors.vcard.lines import RawCard
+from connectors.vcard.values import (
     decode_value,
     parse_birthday,
     split_escaped,

@@ -8,7 +8,7 @@ cursor is the state after that page.
 Per mailbox the cursor holds `{"calendar": RoundState, "mail": {"sent": …, "inbox": …}}`
 (app mode: `{"users": {upn: that}}`); the calendar is read first, then Sent Items, then Inbox.
 Every batch carries its collection's round id and the last batch of an initial round a
-Sweep of that collection's key prefix and window (see connectors.outlook.calendar).
+Sweep of that collection's key prefix and window (see connectors.outlook.delta).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import requests
 
 from connectors.base import Me, Window, window_bounds
 from connectors.outlook.auth import TokenProvider
-from connectors.outlook.calendar import Page, RoundState, calendar_pages, day_floor
+from connectors.outlook.delta import Page, RoundState, calendar_pages, day_floor
 from connectors.outlook.http import MAX_IN_FLIGHT, CASession, GraphClient, limiter_for
 from connectors.outlook.mail import (
     FOLDERS,
@@ -55,7 +55,7 @@ def _dumps(data: Any) -> str:
 
 
 class OutlookConnector:
-    """Yields one Batch per Graph page; see connectors.outlook.calendar for the rounds."""
+    """Yields one Batch per Graph page; see connectors.outlook.delta for the rounds."""
 
     def __init__(
         self,

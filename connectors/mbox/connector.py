@@ -28,8 +28,8 @@ from pathlib import Path
 from connectors.base import Me, Window
 from connectors.common.files import check_export, export_files, nothing_found
 from connectors.common.mail import MAIL_HEADERS, mail_interaction, takeout_labels
-from connectors.mbox_frame import FrameStats, RawMessage, count_lines, frame_mbox, read_single
-from connectors.mbox_headers import (
+from connectors.mbox.frame import FrameStats, RawMessage, count_lines, frame_mbox, read_single
+from connectors.mbox.headers import (
     fallback_id,
     header_text,
     message_id,
@@ -44,7 +44,7 @@ MAILBOX_SUFFIXES = frozenset({".mbox", ".mbx", ".eml"})
 NO_DATE = "no usable date (Date header missing/garbage and no Received time)"
 _WANTED = frozenset(h.lower() for h in MAIL_HEADERS) | {"x-gmail-labels", "x-gm-thrid"}
 # compat32 only splits the block into raw name/value pairs (policy.default would build a
-# structured Content-Type just to learn the body is multipart); mbox_headers decodes the few
+# structured Content-Type just to learn the body is multipart); mbox.headers decodes the few
 # values we use with policy.default.
 _PARSER = BytesHeaderParser(policy=policy.compat32)
 # RFC 5322 obs-field allows blanks before the colon ("Subject :"); the stdlib parser does not.

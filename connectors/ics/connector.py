@@ -20,7 +20,7 @@ from pathlib import Path
 
 from connectors.base import Me, Window, window_bounds
 from connectors.common.files import check_export, content_digest, export_files, nothing_found
-from connectors.ics_read import FileResult, read_ics_file
+from connectors.ics.read import FileResult, read_ics_file
 from models.config import IcsAccount
 from models.records import Batch, Interaction, Skip, Sweep
 

@@ -57,7 +57,7 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
 
 def decode_value(value: str, *, qp: bool, charset: str | None, clean: bool) -> str:
     """A property value as text. `clean` False means the file held non-UTF-8 bytes, which
-    `vcard_lines.decode_file` kept as surrogate escapes."""
+    `vcard.lines.decode_file` kept as surrogate escapes."""
     if qp:
         raw = value.encode("utf-8", errors="surrogateescape")
         return decode_bytes(binascii.a2b_qp(raw), charset)

@@ -66,7 +66,8 @@ class _Block:
     closed: bool
 
 
-_CALENDAR_LIBRARIES = ("icalendar", "recurring_ical_events", "x_wr_timezone", "ics_read")
+# Warnings counted as notes: the calendar libraries' and this module's own.
+_CALENDAR_LIBRARIES = ("icalendar", "recurring_ical_events", "x_wr_timezone", __file__)
 
 
 def read_ics_file(

@@ -1,0 +1,5 @@
+"""The ics source."""
+
+from connectors.ics.connector import build
+
+__all__ = ["build"]

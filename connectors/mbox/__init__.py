@@ -1,0 +1,5 @@
+"""The mbox source."""
+
+from connectors.mbox.connector import build
+
+__all__ = ["build"]

@@ -1,0 +1,5 @@
+"""The vcard source."""
+
+from connectors.vcard.connector import build
+
+__all__ = ["build"]
