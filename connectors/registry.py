@@ -13,7 +13,7 @@ _MODULES = {
     "mbox": "connectors.mbox",
     "ics": "connectors.ics",
     "gmail": "connectors.gmail",
-    "outlook": "connectors.outlook.connector",
+    "outlook": "connectors.outlook",
 }
 
 

@@ -1,0 +1,5 @@
+"""The outlook source."""
+
+from connectors.outlook.connector import build
+
+__all__ = ["build"]
