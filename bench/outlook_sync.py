@@ -25,7 +25,8 @@ import trustme
 from connectors.base import Me
 from connectors.outlook.auth import run_auth
 from connectors.outlook.connector import OutlookConnector
-from models.config import OutlookAccount, RulesConfig
+from connectors.outlook.settings import OutlookAccount
+from models.config import RulesConfig
 from models.store import Store
 from tests.fakes.authority import FakeAuthority, write_ca
 from tests.fakes.graph_server import FakeGraph, SyntheticCalendar

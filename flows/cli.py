@@ -6,8 +6,10 @@ so they answer in about a second. The other commands run Prefect flows.
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -16,7 +18,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from connectors.registry import sources
+from connectors.source import AuthCommand, AuthRequest
 from models.config import Config, ConfigError, load_config
+from models.settings import AccountSettings
 
 app = typer.Typer(
     help="keepwarm: who you are losing touch with, from the traces your accounts already keep.",
@@ -251,39 +256,47 @@ def serve(config: ConfigOpt = None) -> None:
     serve_all(_config_path(config, cfg), cfg)
 
 
-@auth_app.command("gmail")
-def auth_gmail(
-    account: str,
-    send: Annotated[bool, typer.Option(help="Also allow sending the report (gmail.send).")] = False,
-    config: ConfigOpt = None,
-) -> None:
-    """Installed-app OAuth for a Gmail account; stores the token file 0600."""
-    cfg = _config(config)
-    acct = _account_of_kind(cfg, account, "gmail")
-    from connectors.gmail.auth import run_auth as gmail_auth
+def _auth_command(command: AuthCommand) -> Callable[..., None]:
+    """`keepwarm auth <kind> ACCOUNT [--flag…]` for one source's login, from its declaration."""
 
-    try:
-        path = gmail_auth(acct, send=send)
-    except Exception as exc:
-        fail(f"account {account!r}: authorization failed: {exc}", 1)
-    out.print(f"token saved to {path} (mode 0600)")
+    def run(account: str, config: Path | None = None, **flags: bool) -> None:
+        cfg = _config(config)
+        acct = _account_of_kind(cfg, account, command.kind)
+        request = AuthRequest(frozenset(name for name, on in flags.items() if on))
+        try:
+            line = command.run(acct, request)
+        except Exception as exc:
+            fail(f"account {account!r}: authorization failed: {exc}", 1)
+        out.print(line)
+
+    positional = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    parameters = [
+        inspect.Parameter("account", positional, annotation=str),
+        *(
+            inspect.Parameter(
+                flag.name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=False,
+                annotation=Annotated[bool, typer.Option(help=flag.help)],
+            )
+            for flag in command.flags
+        ),
+        inspect.Parameter(
+            "config", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=ConfigOpt
+        ),
+    ]
+    run.__doc__ = command.help
+    setattr(run, "__signature__", inspect.Signature(parameters))  # noqa: B010 (what typer reads)
+    return run
 
 
-@auth_app.command("outlook")
-def auth_outlook(account: str, config: ConfigOpt = None) -> None:
-    """Device-code login for an Outlook / Microsoft 365 account; stores the msal cache 0600."""
-    cfg = _config(config)
-    acct = _account_of_kind(cfg, account, "outlook")
-    from connectors.outlook.auth import run_auth as outlook_auth
-
-    try:
-        path = outlook_auth(acct)
-    except Exception as exc:
-        fail(f"account {account!r}: authorization failed: {exc}", 1)
-    out.print(f"token cache saved to {path} (mode 0600)")
+for _source in sources():
+    _command = _source.auth_command()
+    if _command is not None:
+        auth_app.command(_source.kind)(_auth_command(_command))
 
 
-def _account_of_kind(cfg: Config, name: str, kind: str) -> Any:
+def _account_of_kind(cfg: Config, name: str, kind: str) -> AccountSettings:
     try:
         acct = cfg.account(name)
     except ConfigError as exc:

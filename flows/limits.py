@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from typing import Any
 
+from connectors.registry import source_for
 from models.leases import LeaseBusy, hold
+from models.settings import AccountSettings
 from models.store import Store
 
 SLOT_TTL_S = 60.0
@@ -28,13 +29,10 @@ class SlotTimeout(Exception):
     """Waited `SLOT_WAIT_S` for a provider slot that a live sync still holds."""
 
 
-def limit_names(account: Any) -> list[str]:
-    """Slug-safe names, one per provider quota this account draws on."""
-    if account.kind == "gmail":
-        return [_slug(f"gmail-user-{account.address}")]
-    if account.kind == "outlook":
-        return [_slug(f"graph-app-{account.client_id or account.name}")]
-    return []
+def limit_names(account: AccountSettings) -> list[str]:
+    """Slug-safe names, one per provider quota this account draws on (its source says which)."""
+    key = source_for(account.kind).limit(account)
+    return [] if key is None else [_slug(key)]
 
 
 def _slug(text: str) -> str:
@@ -44,7 +42,7 @@ def _slug(text: str) -> str:
 @contextlib.contextmanager
 def provider_slot(
     store: Store,
-    account: Any,
+    account: AccountSettings,
     *,
     wait_s: float = SLOT_WAIT_S,
     say: Callable[[str], None] = lambda _line: None,

@@ -11,7 +11,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from connectors.base import Me, Window
 from connectors.registry import build_connector
@@ -20,6 +19,7 @@ from models.config import Config
 from models.identity import normalize_phone
 from models.leases import Lease
 from models.records import Batch
+from models.settings import AccountSettings
 from models.store import Store, account_lease
 
 
@@ -103,7 +103,7 @@ def sync_account_now(
 def _run(
     config: Config,
     store: Store,
-    account: Any,
+    account: AccountSettings,
     window: tuple[datetime | None, datetime | None] | None,
     summary: SyncSummary,
     lease: Lease,

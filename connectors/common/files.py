@@ -1,4 +1,5 @@
-"""Finding and fingerprinting export files: shared by the file-based connectors."""
+"""Export files on disk: the account settings, finding and fingerprinting the files, and
+refusing an export that vanished or is empty. Shared by the file-based sources."""
 
 from __future__ import annotations
 
@@ -8,7 +9,18 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from connectors.errors import FatalError
+from models.paths import expand
 from models.records import Skip
+from models.settings import AccountSettings
+
+
+class FileAccount(AccountSettings):
+    """An account read from an export: `path` is a file or a folder of them."""
+
+    path: str
+
+    def resolved_path(self) -> Path:
+        return expand(self.path)
 
 
 def export_files(root: Path, accept: Callable[[Path], bool]) -> list[tuple[str, Path]]:

@@ -13,7 +13,7 @@ from google_auth_oauthlib.flow import InstalledAppFlow
 
 from connectors.errors import FatalError
 from connectors.gmail.client import SCOPES, SEND_SCOPE, save_credentials
-from models.config import GmailAccount
+from connectors.gmail.settings import GmailAccount
 from models.paths import expand
 
 

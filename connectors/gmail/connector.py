@@ -14,7 +14,7 @@ from connectors.gmail.backfill import Backfill, BackfillState, window_ms
 from connectors.gmail.client import GmailClient
 from connectors.gmail.history import HistoryGone, nightly
 from connectors.gmail.progress import RunProgress
-from models.config import GmailAccount
+from connectors.gmail.settings import GmailAccount
 from models.identity import normalize_email
 from models.records import Batch
 

@@ -21,7 +21,6 @@ from pathlib import Path
 from connectors.base import Me, Window, window_bounds
 from connectors.common.files import check_export, content_digest, export_files, nothing_found
 from connectors.ics.read import FileResult, read_ics_file
-from models.config import IcsAccount
 from models.records import Batch, Interaction, Skip, Sweep
 
 _SAME_WINDOW = timedelta(days=1)
@@ -170,18 +169,3 @@ def _load_cursor(cursor: str | None) -> tuple[str, datetime, datetime, int] | No
         return str(data["digest"]), start, end, int(data["done"]) + int(data.get("skipped", 0))
     except (ValueError, KeyError, TypeError):
         return None
-
-
-def build(
-    account: IcsAccount, me: Me, *, batch_size: int = 500, now: datetime | None = None
-) -> IcsConnector:
-    """`now` is injectable so tests (and reports with --as-of) see a fixed window."""
-    return IcsConnector(
-        account.name,
-        account.resolved_path(),
-        me,
-        lookback_days=account.lookback_days,
-        lookahead_days=account.lookahead_days,
-        batch_size=batch_size,
-        now=now,
-    )

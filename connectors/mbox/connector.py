@@ -36,7 +36,6 @@ from connectors.mbox.headers import (
     pick_date,
     rescue_sender,
 )
-from models.config import MboxAccount
 from models.records import Batch, Interaction, Skip, Sweep
 
 SOURCE = "mbox"
@@ -379,7 +378,3 @@ class MboxConnector:
             thread_id=thread,
             where=where,
         )
-
-
-def build(account: MboxAccount, me: Me, *, batch_size: int = 500) -> MboxConnector:
-    return MboxConnector(account.name, account.resolved_path(), me, batch_size=batch_size)

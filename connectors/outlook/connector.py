@@ -42,7 +42,7 @@ from connectors.outlook.mapping import (
     event_key,
     legacy_prefix,
 )
-from models.config import OutlookAccount
+from connectors.outlook.settings import OutlookAccount
 from models.identity import normalize_email
 from models.records import Batch, Skip, Sweep
 
@@ -307,7 +307,3 @@ class OutlookConnector:
         except ValueError:
             return {}
         return data if isinstance(data, dict) else {}
-
-
-def build(account: OutlookAccount, me: Me) -> OutlookConnector:
-    return OutlookConnector(account, me)

@@ -17,7 +17,6 @@ from connectors.base import Me, Window
 from connectors.common.files import check_export, content_digest, export_files, nothing_found
 from connectors.vcard.card import CardFacts, card_facts
 from connectors.vcard.lines import RawCard, decode_file, split_cards
-from models.config import VcardAccount
 from models.records import Batch, ContactCard, Skip, Sweep
 
 SOURCE = "vcard"
@@ -170,7 +169,3 @@ class VcardConnector:
             origin=where[:500],
         )
         return unit
-
-
-def build(account: VcardAccount, me: Me, *, batch_size: int = 500) -> VcardConnector:
-    return VcardConnector(account.name, account.resolved_path(), me, batch_size=batch_size)

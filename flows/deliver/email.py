@@ -160,7 +160,9 @@ def gmail_sender(settings: EmailDelivery, config: Config) -> Callable[[EmailMess
         account = config.account(settings.gmail_account)
     except ConfigError as exc:  # a typo here must not stop the other channels
         raise DeliveryConfigError(f"[report.email] gmail_account: {exc}") from exc
-    if getattr(account, "kind", "") != "gmail":
+    from connectors.gmail.settings import GmailAccount
+
+    if not isinstance(account, GmailAccount):
         raise DeliveryConfigError(
             f"[report.email] gmail_account {settings.gmail_account!r} is not a gmail account"
         )

@@ -16,7 +16,8 @@ from sqlalchemy import select
 from connectors.base import Me
 from connectors.outlook.auth import run_auth
 from connectors.outlook.connector import OutlookConnector
-from models.config import OutlookAccount, RulesConfig
+from connectors.outlook.settings import OutlookAccount
+from models.config import RulesConfig
 from models.records import Batch, Interaction
 from models.schema import InteractionRow, ParticipantRow
 from models.store import Store

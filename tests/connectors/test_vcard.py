@@ -10,9 +10,11 @@ import pytest
 
 from connectors.base import Connector, Me, Window
 from connectors.errors import FatalError
-from connectors.vcard.connector import VcardConnector, build
+from connectors.source import BuildOptions
+from connectors.vcard import build
+from connectors.vcard.connector import VcardConnector
+from connectors.vcard.settings import VcardAccount
 from connectors.vcard.values import parse_birthday
-from models.config import VcardAccount
 from models.records import ContactCard, Skip
 from tests.connectors.contract import ConnectorContract, drain, keys_of
 
@@ -124,7 +126,7 @@ def test_missing_path_is_fatal_and_names_account(tmp_path: Path) -> None:
 def test_build_reads_the_account_path(tmp_path: Path) -> None:
     (tmp_path / "x.vcf").write_text(people(2), encoding="utf-8")
     account = VcardAccount(name="book", kind="vcard", path=str(tmp_path / "x.vcf"))
-    built = build(account, ME)
+    built = build(account, ME, BuildOptions())
     assert built.account == "book"
     assert all(k.startswith("vcard:book:") for k in keys_of(drain(built.batches(None))))
 
