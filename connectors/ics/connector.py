@@ -1,11 +1,11 @@
 """.ics calendar exports: every meeting occurrence in the sync window becomes an Interaction.
 
 Files are read in sorted order and each file's occurrences in (start, UID) order, so the stream
-is deterministic and the cursor can simply count what was emitted. The cursor is
-{"digest", "window", "done", "skipped"}: the digest covers every file's name and bytes, so any
-change re-reads everything (the store's upsert makes that idempotent). An occurrence that a
-changed file no longer contains is not removed: a file export carries no tombstones and we do
-not know its old keys.
+is deterministic and the cursor can simply count what was emitted. The cursor
+(connectors.ics.cursor) holds the digest, the window and that count: the digest covers every
+file's name and bytes, so any change re-reads everything (the store's upsert makes that
+idempotent). A file export carries no tombstones, so a read of the whole window ends with a
+sweep: occurrences of that window it no longer delivered are removed.
 
 The window slides with "now"; a cursor whose digest matches and whose window is within a day
 of the current one keeps its own window, so a resumed sync counts over the same stream.
@@ -13,18 +13,17 @@ of the current one keeps its own window, so a resumed sync counts over the same 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from connectors.base import Me, Window, window_bounds
 from connectors.common.files import check_export, content_digest, export_files, nothing_found
+from connectors.ics.cursor import CURSOR, IcsCursor
 from connectors.ics.read import FileResult, read_ics_file
 from models.records import Batch, Interaction, Skip, Sweep
 
 _SAME_WINDOW = timedelta(days=1)
-_STAMP = "%Y-%m-%dT%H:%M:%SZ"
 
 
 class IcsConnector:
@@ -72,11 +71,14 @@ class IcsConnector:
         )
         position = 0
         resumed = False
-        saved = _load_cursor(cursor) if window is None else None
-        if saved is not None and saved[0] == digest:
-            saved_start, saved_end, saved_position = saved[1], saved[2], saved[3]
-            if abs(saved_start - start) < _SAME_WINDOW and abs(saved_end - end) < _SAME_WINDOW:
-                start, end, position, resumed = saved_start, saved_end, saved_position, True
+        saved = CURSOR.decode(cursor, self.account) if window is None else None
+        if (
+            saved is not None
+            and saved.digest == digest
+            and abs(saved.start - start) < _SAME_WINDOW
+            and abs(saved.end - end) < _SAME_WINDOW
+        ):
+            start, end, position, resumed = saved.start, saved.end, saved.position, True
         yield from self._batches(files, digest, start, end, position, resumed)
 
     def _batches(
@@ -95,7 +97,7 @@ class IcsConnector:
         round_id = f"{digest[:16]}:{start:%Y%m%dT%H%M%S}:{end:%Y%m%dT%H%M%S}"
 
         def close() -> Batch:
-            batch.cursor = _dump_cursor(digest, start, end, done, skipped)
+            batch.cursor = CURSOR.encode(IcsCursor(digest, start, end, done, skipped))
             batch.seen = len(batch.interactions) + len(batch.skipped)
             batch.round = round_id
             return batch
@@ -143,29 +145,3 @@ class IcsConnector:
                     continue
                 keys.add(interaction.key)
                 yield interaction
-
-
-def _dump_cursor(digest: str, start: datetime, end: datetime, done: int, skipped: int) -> str:
-    return json.dumps(
-        {
-            "digest": digest,
-            "window": [start.strftime(_STAMP), end.strftime(_STAMP)],
-            "done": done,
-            "skipped": skipped,
-        },
-        separators=(",", ":"),
-    )
-
-
-def _load_cursor(cursor: str | None) -> tuple[str, datetime, datetime, int] | None:
-    """(digest, start, end, items emitted) or None for a missing or unreadable cursor."""
-    if not cursor:
-        return None
-    try:
-        data = json.loads(cursor)
-        start, end = (
-            datetime.strptime(value, _STAMP).replace(tzinfo=UTC) for value in data["window"]
-        )
-        return str(data["digest"]), start, end, int(data["done"]) + int(data.get("skipped", 0))
-    except (ValueError, KeyError, TypeError):
-        return None

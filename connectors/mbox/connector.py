@@ -15,7 +15,6 @@ before it are unchanged only reads what follows it (new files): that read never 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from pathlib import Path
 from connectors.base import Me, Window
 from connectors.common.files import check_export, export_files, nothing_found
 from connectors.common.mail import MAIL_HEADERS, mail_interaction, takeout_labels
+from connectors.mbox.cursor import CURSOR, Position
 from connectors.mbox.frame import FrameStats, RawMessage, count_lines, frame_mbox, read_single
 from connectors.mbox.headers import (
     fallback_id,
@@ -51,47 +51,6 @@ _OBS_FIELD = re.compile(rb"^([\x21-\x39\x3b-\x7e]+)[ \t]+:", re.MULTILINE)
 
 
 _EMPTY = hashlib.sha256(b"").hexdigest()[:32]
-
-
-@dataclass(frozen=True, slots=True)
-class Position:
-    """Where reading resumes: a file (relative path), a byte offset and the file's signature.
-
-    `pre` is the digest of every file's signature up to and including `file` (so a changed
-    earlier file is noticed); `round` is set while a full read is under way (not in the cursor
-    of its last batch) and is the id it must finish with."""
-
-    file: str
-    offset: int
-    sig: str
-    pre: str | None = None
-    round: str | None = None
-
-    def encode(self) -> str:
-        data: dict[str, str | int] = {"file": self.file, "offset": self.offset, "sig": self.sig}
-        if self.pre is not None:
-            data["pre"] = self.pre
-        if self.round is not None:
-            data["round"] = self.round
-        return json.dumps(data, separators=(",", ":"))
-
-    @staticmethod
-    def decode(cursor: str | None) -> Position | None:
-        """An unreadable cursor means "start over", which is safe: records upsert by key."""
-        if not cursor:
-            return None
-        try:
-            data = json.loads(cursor)
-            pre, round_id = data.get("pre"), data.get("round")
-            return Position(
-                str(data["file"]),
-                int(data["offset"]),
-                str(data["sig"]),
-                None if pre is None else str(pre),
-                None if round_id is None else str(round_id),
-            )
-        except (ValueError, KeyError, TypeError, AttributeError):
-            return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,7 +203,7 @@ class MboxConnector:
                 last = Position(where.file, where.offset, where.sig, item.pre, carried)
                 if window is not None:
                     last = where  # a backfill's cursor is never kept as the account's
-                batch.cursor = last.encode()
+                batch.cursor = CURSOR.encode(last)
                 if batch.seen >= self.batch_size:
                     batch.notes = self._take_notes()
                     yield batch
@@ -259,7 +218,7 @@ class MboxConnector:
             raise nothing_found(self.account, self.root, "mail messages", skips)
         if last is None:
             last = Position("", 0, "", _EMPTY)  # nothing to read: resume from the first file
-        batch.cursor = Position(last.file, last.offset, last.sig, last.pre).encode()
+        batch.cursor = CURSOR.encode(Position(last.file, last.offset, last.sig, last.pre))
         batch.sweep = None if whole_file_failed else plan.sweep
         yield batch
 
@@ -276,7 +235,7 @@ class MboxConnector:
             round_id = hashlib.sha256(basis.encode()).hexdigest()[:32]
             return Plan(None, round_id, Sweep(prefix, window.since, window.until), carry=False)
         full = Plan(None, whole, Sweep(prefix), carry=True)
-        saved = Position.decode(cursor)
+        saved = CURSOR.decode(cursor, self.account)
         if saved is None:
             return full
         if saved.round is not None:

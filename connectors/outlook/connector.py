@@ -5,15 +5,15 @@ Delegated mode reads your own mailbox (`/me`); app mode reads each configured us
 their pages in a fixed order, so cursors stay reproducible. Each page is one Batch whose
 cursor is the state after that page.
 
-Per mailbox the cursor holds `{"calendar": RoundState, "mail": {"sent": …, "inbox": …}}`
-(app mode: `{"users": {upn: that}}`); the calendar is read first, then Sent Items, then Inbox.
+Per mailbox the cursor (connectors.outlook.cursor) holds each collection's RoundState, the
+calendar's and each mail folder's (app mode: one such state per user); the calendar is read
+first, then Sent Items, then Inbox.
 Every batch carries its collection's round id and the last batch of an initial round a
 Sweep of that collection's key prefix and window (see connectors.outlook.delta).
 """
 
 from __future__ import annotations
 
-import json
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -26,6 +26,7 @@ import requests
 
 from connectors.base import Me, Window, window_bounds
 from connectors.outlook.auth import TokenProvider
+from connectors.outlook.cursor import CURSOR
 from connectors.outlook.delta import Page, RoundState, calendar_pages, day_floor
 from connectors.outlook.http import MAX_IN_FLIGHT, CASession, GraphClient, limiter_for
 from connectors.outlook.mail import (
@@ -48,10 +49,6 @@ from models.records import Batch, Skip, Sweep
 
 _Unit = tuple[str, Page]  # ("calendar" | a mail folder segment, one page)
 _DONE = object()
-
-
-def _dumps(data: Any) -> str:
-    return json.dumps(data, separators=(",", ":"), sort_keys=True)
 
 
 class OutlookConnector:
@@ -87,7 +84,7 @@ class OutlookConnector:
     # -- public ---------------------------------------------------------------------
 
     def batches(self, cursor: str | None, window: Window | None = None) -> Iterator[Batch]:
-        saved = self._load(cursor)
+        saved = CURSOR.decode(cursor, self.account) or {}
         if self.config.mode == "app":
             yield from self._org_batches(saved, window)
         else:
@@ -139,12 +136,8 @@ class OutlookConnector:
 
     @staticmethod
     def _mailbox_state(raw: Any) -> dict[str, Any]:
-        """A mailbox's saved state; a pre-mail cursor was the calendar's state by itself."""
-        if not isinstance(raw, dict):
-            return {}
-        if "window" in raw:
-            return {"calendar": raw}
-        return dict(raw)
+        """A mailbox's saved state (a cursor from before mail: see connectors.outlook.cursor)."""
+        return dict(raw) if isinstance(raw, dict) else {}
 
     @staticmethod
     def _advance(state: dict[str, Any], slot: str, page: Page) -> None:
@@ -162,7 +155,7 @@ class OutlookConnector:
         for slot, page in self._units("/me", state, window):
             batch = self._batch(slot, page, me, None, window)
             self._advance(state, slot, page)
-            batch.cursor = _dumps(state)
+            batch.cursor = CURSOR.encode(state)
             batch.me_aliases = aliases
             yield batch
 
@@ -227,7 +220,7 @@ class OutlookConnector:
                     slot, page = item
                     batch = self._batch(slot, page, user_me, user, window)
                     self._advance(state, slot, page)
-                    batch.cursor = _dumps({"users": states})
+                    batch.cursor = CURSOR.encode({"users": states})
                     yield batch
         finally:
             stop.set()
@@ -296,14 +289,3 @@ class OutlookConnector:
             elif window is None or window.contains(record.occurred_at):
                 batch.interactions.append(record)
         return batch
-
-    @staticmethod
-    def _load(cursor: str | None) -> dict[str, Any]:
-        """An unreadable cursor means a fresh round: re-reading is safe (upsert by key)."""
-        if not cursor:
-            return {}
-        try:
-            data = json.loads(cursor)
-        except ValueError:
-            return {}
-        return data if isinstance(data, dict) else {}

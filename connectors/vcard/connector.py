@@ -8,7 +8,6 @@ emitted: an unchanged export yields nothing, a changed one is read again from th
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,34 +15,13 @@ from pathlib import Path
 from connectors.base import Me, Window
 from connectors.common.files import check_export, content_digest, export_files, nothing_found
 from connectors.vcard.card import CardFacts, card_facts
+from connectors.vcard.cursor import CURSOR, Cursor
 from connectors.vcard.lines import RawCard, decode_file, split_cards
 from models.records import Batch, ContactCard, Skip, Sweep
 
 SOURCE = "vcard"
 VCARD_SUFFIXES = frozenset({".vcf", ".vcard"})
 _MAX_UID = 200
-
-
-@dataclass(frozen=True, slots=True)
-class Cursor:
-    """`done` units (cards, or unreadable files) of the file set with this digest are stored."""
-
-    digest: str
-    done: int
-
-    def encode(self) -> str:
-        return json.dumps({"digest": self.digest, "done": self.done}, separators=(",", ":"))
-
-    @staticmethod
-    def decode(cursor: str | None) -> Cursor | None:
-        """An unreadable cursor means "read everything again", which is safe (upsert)."""
-        if not cursor:
-            return None
-        try:
-            data = json.loads(cursor)
-            return Cursor(str(data["digest"]), int(data["done"]))
-        except (ValueError, TypeError, KeyError):
-            return None
 
 
 @dataclass(slots=True)
@@ -85,7 +63,7 @@ class VcardConnector:
         files = vcard_files(self.root) if self.root.exists() else []
         check_export(self.account, self.root, files, "vCard (.vcf)")
         digest = content_digest(files)
-        saved = None if window is not None else Cursor.decode(cursor)
+        saved = None if window is not None else CURSOR.decode(cursor, self.account)
         start = saved.done if saved is not None and saved.digest == digest else 0
         resuming = saved is not None and saved.digest == digest
         round_id = digest[:64]
@@ -106,14 +84,14 @@ class VcardConnector:
                 batch.cards.append(unit.card)
             batch.skipped.extend(unit.skipped)
             if batch.seen >= self.batch_size:
-                batch.cursor = Cursor(digest, position).encode()
+                batch.cursor = CURSOR.encode(Cursor(digest, position))
                 yield batch
                 batch, yielded = Batch(round=round_id), True
         if cards == 0 and start == 0:
             raise nothing_found(self.account, self.root, "contact cards", skips)
         if batch.seen or yielded or not resuming:
             # The export was read to the end: cards it no longer has were deleted.
-            batch.cursor = Cursor(digest, position).encode()
+            batch.cursor = CURSOR.encode(Cursor(digest, position))
             batch.sweep = Sweep(f"{SOURCE}:{self.account}:")
             yield batch
 
