@@ -148,7 +148,7 @@ def demo(
 def _print_report(
     config_path: Path | None, fmt: str, as_of: date | None, limit: int | None
 ) -> None:
-    from flows.render import render
+    from delivery.render import render
     from models.report import build_report
     from models.store import Store
 

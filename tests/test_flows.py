@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.render import render
+from delivery.render import render
 from models.config import load_config
 from models.report import build_report
 from models.store import Store

@@ -21,7 +21,7 @@ from sqlalchemy import update
 from connectors.gmail.settings import GmailAccount
 from connectors.mbox.settings import MboxAccount
 from connectors.outlook.settings import OutlookAccount
-from flows.limits import SlotTimeout, limit_names, provider_slot
+from ingest.limits import SlotTimeout, limit_names, provider_slot
 from models.leases import LeaseBusy, hold, try_acquire
 from models.schema import LeaseRow
 from models.store import AccountBusyError, Store, account_lease
@@ -76,7 +76,7 @@ def test_a_killed_holder_is_taken_over_at_once(store_url: str) -> None:
         f"""
         import time
         from connectors.gmail.settings import GmailAccount
-        from flows.limits import provider_slot
+        from ingest.limits import provider_slot
         from models.store import Store, account_lease
         store = Store({store_url!r})
         gmail = GmailAccount(kind="gmail", address="ada@example.com", name="personal")

@@ -21,8 +21,8 @@ from connectors import registry
 from connectors.base import Connector, Me, Window
 from connectors.cursor import CursorFormat, Fields
 from connectors.source import Auth, AuthFlag, AuthRequest, BuildOptions, Source
-from flows.limits import limit_names
-from flows.syncing import sync_account_now
+from ingest.limits import limit_names
+from ingest.sync import sync_account_now
 from models.config import ConfigError, config_from_dict
 from models.records import Batch, Interaction, Participant
 from models.schema import InteractionRow

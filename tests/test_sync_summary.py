@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flows.syncing import sync_account_now
+from ingest.sync import sync_account_now
 from models.config import config_from_dict
 from models.store import Store
 

@@ -22,7 +22,7 @@ from connectors.mbox.cursor import Position
 from connectors.outlook.cursor import CURSOR as OUTLOOK
 from connectors.vcard.cursor import CURSOR as VCARD
 from connectors.vcard.cursor import Cursor
-from flows.syncing import sync_account_now
+from ingest.sync import sync_account_now
 from models.config import config_from_dict
 from models.records import Batch
 from models.store import Store

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flows.render import digest
+from delivery.render import digest
 from models.report import PersonEntry, Report
 
 MAX_BLOCKS = 50

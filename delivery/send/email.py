@@ -12,9 +12,9 @@ from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from flows.deliver.credentials import DeliveryConfigError, from_env_or_block
-from flows.deliver.retry import SendError
-from flows.render import html_format, plain_digest
+from delivery.render import html_format, plain_digest
+from delivery.send.credentials import DeliveryConfigError, from_env_or_block
+from delivery.send.retry import SendError
 from models.config import Config, ConfigError, EmailDelivery
 from models.report import Report
 

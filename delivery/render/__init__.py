@@ -18,7 +18,7 @@ def render(report: Report, fmt: str, config: Config | None = None) -> str:
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    module = importlib.import_module(f"flows.render.{fmt}_format")
+    module = importlib.import_module(f"delivery.render.{fmt}_format")
     if config is not None and fmt == "html":
         return str(module.render(report, timezone=config.report.timezone))
     if config is not None and fmt == "slack":

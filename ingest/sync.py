@@ -14,7 +14,7 @@ from datetime import datetime
 
 from connectors.base import Me, Window
 from connectors.registry import build_connector
-from flows.limits import provider_slot
+from ingest.limits import provider_slot
 from models.config import Config
 from models.identity import normalize_phone
 from models.leases import Lease

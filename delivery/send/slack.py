@@ -18,9 +18,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
-from flows.deliver.credentials import DeliveryConfigError, from_env_or_block
-from flows.deliver.retry import SendError
-from flows.render import slack_format
+from delivery.render import slack_format
+from delivery.send.credentials import DeliveryConfigError, from_env_or_block
+from delivery.send.retry import SendError
 from models.config import Config, SlackDelivery
 from models.report import Report
 

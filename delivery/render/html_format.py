@@ -12,7 +12,7 @@ from datetime import date
 from html import escape
 from urllib.parse import quote
 
-from flows.render import digest
+from delivery.render import digest
 from models.report import PersonEntry, Report
 
 FONT = "font-family:Helvetica,Arial,sans-serif;"

@@ -14,9 +14,9 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from flows.deliver import email, ledger, slack
-from flows.deliver.credentials import DeliveryConfigError
-from flows.deliver.retry import GaveUp, SendError, with_retries
+from delivery.send import email, ledger, slack
+from delivery.send.credentials import DeliveryConfigError
+from delivery.send.retry import GaveUp, SendError, with_retries
 from models.config import Config
 from models.report import Report
 from models.store import Store

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import textwrap
 
-from flows.render import digest
+from delivery.render import digest
 from models.report import Report
 
 WIDTH = 72
