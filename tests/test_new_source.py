@@ -2,8 +2,8 @@
 
 Proof: a toy source defined entirely in this file — its own settings model, connector and
 cursor — is registered (the one line), and then a config with `kind = "toy"` validates, syncs
-through the real sync loop into the store, resumes from its cursor and takes its provider slot,
-with no other edit anywhere.
+through the real sync loop into the store, resumes from its cursor, takes its provider slot and
+gets its `keepwarm auth toy` command, with no other edit anywhere.
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ from typing import Any, Literal
 
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from cli import auth
 from connectors import registry
 from connectors.base import Connector, Me, Window
 from connectors.cursor import CursorFormat, Fields
@@ -147,11 +149,17 @@ def test_a_registered_source_is_configured_and_synced_with_no_other_edit(tmp_pat
         assert sync_account_now(more, store, "play").inserted == 1
         store.close()
 
-        login_command = TOY.auth_command()
-        assert login_command is not None
-        assert login_command.run(account, AuthRequest(frozenset({"loud"}))) == (
-            "play: logged in loudly"
-        )
+
+def test_its_login_is_a_keepwarm_auth_command(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[[accounts]]\nname = "play"\nkind = "toy"\nfriends = []\n')
+    with registry.registered(TOY):
+        group = auth.commands(registry.sources())
+        result = CliRunner().invoke(group, ["toy", "play", "--loud", "--config", str(path)])
+        assert result.exit_code == 0, result.output
+        assert "play: logged in loudly" in result.output
+        gmail = CliRunner().invoke(group, ["gmail", "play", "--config", str(path)])
+        assert gmail.exit_code == 2 and "is a toy account, not gmail" in gmail.output
 
 
 def test_its_settings_mistakes_name_the_key_like_any_source() -> None:
