@@ -15,7 +15,8 @@ from models.identity import normalize_email, normalize_phone
 from models.resolve import merge_people, new_person_id
 from models.rules import assign_identities
 from models.schema import CardRow, IdentityRow, PersonRow
-from models.store import Store, utc_naive
+from models.store import Store
+from models.times import utc_naive
 
 
 class PersonNotFound(LookupError):
