@@ -170,3 +170,11 @@ def test_its_settings_mistakes_name_the_key_like_any_source() -> None:
 def test_an_unregistered_kind_is_refused_with_the_kinds_there_are() -> None:
     with pytest.raises(ConfigError, match=r"'toy' .* 'vcard', 'mbox', 'ics', 'gmail', 'outlook'"):
         config_from_dict(_config("sqlite://", friends=[]))
+
+
+def test_a_declaration_must_agree_with_its_settings_and_kinds_are_unique() -> None:
+    with pytest.raises(TypeError, match=r'ToyAccount.kind must be Literal\["play"\]'):
+        Source(kind="play", settings=ToyAccount, build=build)
+    duplicate = Source(kind="vcard", settings=registry.source_for("vcard").settings, build=build)
+    with pytest.raises(ValueError, match="already registered"), registry.registered(duplicate):
+        pass
