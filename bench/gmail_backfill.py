@@ -23,10 +23,10 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from connectors.base import Me
-from connectors.gmail import build
 from connectors.gmail.client import GmailClient
+from connectors.gmail.connector import GmailConnector
 from connectors.gmail.convert import to_record
-from models.config import GmailAccount
+from connectors.gmail.settings import GmailAccount
 from models.records import Interaction
 from tests.fakes.gmail_server import (
     ALIAS,
@@ -63,7 +63,7 @@ def account(fake: FakeGmail, tmp: Path, costs: str, rate: float) -> GmailAccount
 
 def ours(fake: FakeGmail, acct: GmailAccount, rss: PeakRss) -> list[Interaction]:
     me = Me(frozenset({ME}))
-    conn = build(
+    conn = GmailConnector(
         acct, me, batch_size=500, progress=False, clock=fake.clock.now, sleep=fake.clock.sleep
     )
     out: list[Interaction] = []

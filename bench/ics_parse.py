@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from connectors.base import Me, Window  # noqa: E402
-from connectors.ics import IcsConnector  # noqa: E402
-from connectors.ics_read import read_ics_file  # noqa: E402
+from connectors.ics.connector import IcsConnector  # noqa: E402
+from connectors.ics.read import read_ics_file  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "ics"
 ME = Me(frozenset({"me@example.com"}))

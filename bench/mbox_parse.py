@@ -80,7 +80,7 @@ def measure(path: Path) -> dict[str, float]:
     """Read the whole mbox once (in this process) and report time and peak RSS."""
     sys.path.insert(0, str(ROOT))
     from connectors.base import Me
-    from connectors.mbox import MboxConnector
+    from connectors.mbox.connector import MboxConnector
 
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     conn = MboxConnector("bench", path, Me(frozenset({"me@example.com"})), batch_size=500)

@@ -23,9 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import trustme
 
 from connectors.base import Me
-from connectors.outlook import OutlookConnector
 from connectors.outlook.auth import run_auth
-from models.config import OutlookAccount, RulesConfig
+from connectors.outlook.connector import OutlookConnector
+from connectors.outlook.settings import OutlookAccount
+from models.config import RulesConfig
 from models.store import Store
 from tests.fakes.authority import FakeAuthority, write_ca
 from tests.fakes.graph_server import FakeGraph, SyntheticCalendar

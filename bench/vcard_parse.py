@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from connectors.base import Me
-from connectors.vcard import VcardConnector
+from connectors.vcard.connector import VcardConnector
 
 _PHOTO = "/9j/4AAQSkZJRgABAQEASABIAAD" * 12
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 
-from flows.policy import retry_only_transient
-from flows.render import render
+from delivery.render import render
 from flows.sync import SyncFailed, sync_all
+from ingest.policy import retry_only_transient
 from models.config import load_config
 from models.report import build_report
 from models.store import Store
@@ -35,7 +35,7 @@ def report_flow(config_path: str, as_of: date | None = None, fmt: str = "json") 
 def deliver_task(
     config_path: str, channels: list[str], as_of: date | None = None, force: bool = False
 ) -> list[dict[str, Any]]:
-    from flows.deliver import deliver
+    from delivery.send import deliver
 
     config = load_config(config_path)
     store = Store(config.store.url)

@@ -8,8 +8,8 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows.policy import retry_only_transient
-from flows.syncing import SyncSummary, sync_account_now
+from ingest.policy import retry_only_transient
+from ingest.sync import SyncSummary, sync_account_now
 from models.config import load_config
 from models.store import Store
 

@@ -4,39 +4,31 @@ from __future__ import annotations
 
 import os
 import tomllib
+from functools import cache, reduce
+from operator import or_
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    Field,
+    SerializeAsAny,
+    TypeAdapter,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+)
 
+from connectors.registry import sources
 from models.identity import normalize_email
+from models.paths import config_home, default_store_url, expand
+from models.settings import AccountSettings, Strict
 
 
 class ConfigError(Exception):
     """Bad or missing configuration: exit status 2, message names the file and the fix."""
 
 
-def data_home() -> Path:
-    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-
-
-def config_home() -> Path:
-    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-
-
-def default_store_url() -> str:
-    return f"sqlite:///{data_home() / 'keepwarm' / 'keepwarm.db'}"
-
-
-def expand(path: str) -> Path:
-    return Path(os.path.expandvars(path)).expanduser()
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class StoreConfig(_Strict):
+class StoreConfig(Strict):
     url: str = Field(default_factory=default_store_url)
 
     @field_validator("url")
@@ -48,7 +40,7 @@ class StoreConfig(_Strict):
         return url
 
 
-class MeConfig(_Strict):
+class MeConfig(Strict):
     emails: list[str] = Field(default_factory=list)
     phones: list[str] = Field(default_factory=list)
     default_region: str = "US"
@@ -65,87 +57,23 @@ class MeConfig(_Strict):
         return out
 
 
-class _Account(_Strict):
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+@cache
+def _accounts_adapter(settings: tuple[type[AccountSettings], ...]) -> TypeAdapter[object]:
+    """A discriminated union on `kind` of the registered sources' settings: a mistake is
+    reported under the entry and its kind (`accounts.0.gmail.address: Field required`), an
+    unknown kind with the kinds there are."""
+    union: Any = reduce(or_, settings)  # built at run time: no static type to give it
+    return TypeAdapter(list[Annotated[union, Field(discriminator="kind")]])
 
 
-class FileAccount(_Account):
-    path: str
-
-    def resolved_path(self) -> Path:
-        return expand(self.path)
-
-
-class VcardAccount(FileAccount):
-    kind: Literal["vcard"]
-
-
-class MboxAccount(FileAccount):
-    kind: Literal["mbox"]
-
-
-class IcsAccount(FileAccount):
-    kind: Literal["ics"]
-    lookback_days: int = 5 * 365
-    lookahead_days: int = 90
-
-
-class GmailQuota(_Strict):
-    units_per_second: float = 100.0
-    costs: Literal["2026", "legacy"] = "2026"
-
-
-class GmailAccount(_Account):
-    kind: Literal["gmail"]
-    address: str
-    api_endpoint: str = "https://gmail.googleapis.com"
-    token_file: str = ""
-    client_secrets_file: str = ""
-    scope: Literal["metadata", "readonly"] = "metadata"
-    quota: GmailQuota = GmailQuota()
-    lookback_days: int = 10 * 365
-
-    def token_path(self) -> Path:
-        if self.token_file:
-            return expand(self.token_file)
-        return config_home() / "keepwarm" / "tokens" / f"{self.name}.json"
-
-
-class OutlookAccount(_Account):
-    kind: Literal["outlook"]
-    authority: str = "https://login.microsoftonline.com/common"
-    graph_endpoint: str = "https://graph.microsoft.com/v1.0"
-    client_id: str = ""
-    mode: Literal["delegated", "app"] = "delegated"
-    token_cache: str = ""
-    tenant_id: str = ""
-    client_secret_env: str = "KEEPWARM_GRAPH_SECRET"
-    client_secret_block: str = ""
-    users: list[str] = Field(default_factory=list)
-    lookback_days: int = 5 * 365
-    lookahead_days: int = 90
-    include_mail: bool = False
-
-    def token_cache_path(self) -> Path:
-        if self.token_cache:
-            return expand(self.token_cache)
-        return config_home() / "keepwarm" / "tokens" / f"{self.name}.msal.json"
-
-
-Account = Annotated[
-    VcardAccount | MboxAccount | IcsAccount | GmailAccount | OutlookAccount,
-    Field(discriminator="kind"),
-]
-
-
-class CadenceConfig(_Strict):
+class CadenceConfig(Strict):
     tiers: dict[str, int] = Field(
         default_factory=lambda: {"inner": 14, "close": 30, "friends": 90, "network": 180}
     )
     default_days: int = Field(default=180, gt=0)
 
 
-class RulesConfig(_Strict):
+class RulesConfig(Strict):
     """Thresholds of DESIGN.md's "What counts as contact"."""
 
     max_email_group: int = Field(default=10, gt=0)
@@ -153,7 +81,7 @@ class RulesConfig(_Strict):
     store_subjects: bool = False
 
 
-class EmailDelivery(_Strict):
+class EmailDelivery(Strict):
     to: str | list[str] = ""
     sender: str = ""
     smtp_host: str = "localhost"
@@ -170,7 +98,7 @@ class EmailDelivery(_Strict):
         return [self.to] if isinstance(self.to, str) else list(self.to)
 
 
-class SlackDelivery(_Strict):
+class SlackDelivery(Strict):
     webhook_url_env: str = "KEEPWARM_SLACK_WEBHOOK"
     webhook_url_block: str = ""
     bot_token_env: str = "KEEPWARM_SLACK_BOT_TOKEN"
@@ -179,7 +107,7 @@ class SlackDelivery(_Strict):
     hide_addresses: bool = False
 
 
-class ReportConfig(_Strict):
+class ReportConfig(Strict):
     deliver: list[Literal["email", "slack"]] = Field(default_factory=list)
     email: EmailDelivery = EmailDelivery()
     slack: SlackDelivery = SlackDelivery()
@@ -190,7 +118,7 @@ class ReportConfig(_Strict):
     delivery_backoff_seconds: float = 2.0
 
 
-class DigestConfig(_Strict):
+class DigestConfig(Strict):
     """The morning digest's judgment (DESIGN.md "The morning digest"); every number a knob."""
 
     budget: int = Field(default=7, gt=0, le=50)
@@ -206,26 +134,33 @@ class DigestConfig(_Strict):
     birthday_within_days: int = Field(default=3, ge=0)
 
 
-class Config(_Strict):
+class Config(Strict):
     store: StoreConfig = StoreConfig()
     me: MeConfig = MeConfig()
-    accounts: list[Account] = Field(default_factory=list)
+    accounts: list[SerializeAsAny[AccountSettings]] = Field(default_factory=list)
     cadence: CadenceConfig = CadenceConfig()
     rules: RulesConfig = RulesConfig()
     report: ReportConfig = ReportConfig()
     digest: DigestConfig = DigestConfig()
     source_path: str = ""
 
+    @field_validator("accounts", mode="wrap")
+    @classmethod
+    def _by_kind(cls, value: object, _handler: ValidatorFunctionWrapHandler) -> object:
+        """Each entry is validated by the settings model of the source its `kind` names."""
+        settings = tuple(source.settings for source in sources())
+        return _accounts_adapter(settings).validate_python(value)
+
     @field_validator("accounts")
     @classmethod
-    def _unique_names(cls, accounts: list[Any]) -> list[Any]:
+    def _unique_names(cls, accounts: list[AccountSettings]) -> list[AccountSettings]:
         names = [a.name for a in accounts]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"account names must be unique; repeated: {', '.join(dupes)}")
         return accounts
 
-    def account(self, name: str) -> Any:
+    def account(self, name: str) -> AccountSettings:
         for account in self.accounts:
             if account.name == name:
                 return account

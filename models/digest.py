@@ -196,14 +196,17 @@ def build_digest(
 
 def _fill(budget: int, found: dict[Kind, list[Candidate]]) -> list[Candidate]:
     """Replies first; then drifting, leaving one seat each for new, birthday and reconnect
-    when they have a candidate; then the rest of those kinds in order."""
+    when they have a candidate; then more of those kinds, in order, while there is room."""
     chosen = found["reply"][:budget]
     later: tuple[Kind, ...] = ("new", "birthday", "reconnect")
-    reserved = min(sum(1 for kind in later if found[kind]), budget - len(chosen))
-    chosen += found["drifting"][: max(0, budget - len(chosen) - reserved)]
+    seated = [kind for kind in later if found[kind]][: max(0, budget - len(chosen))]
+    chosen += found["drifting"][: max(0, budget - len(chosen) - len(seated))]
+    chosen += [found[kind][0] for kind in seated]
     for kind in later:
-        chosen += found[kind][: max(0, budget - len(chosen))]
-    return chosen[:budget]
+        start = 1 if kind in seated else 0
+        chosen += found[kind][start : start + max(0, budget - len(chosen))]
+    order = {kind: n for n, kind in enumerate(KIND_ORDER)}
+    return sorted(chosen[:budget], key=lambda c: order[c.kind])  # stable: ranks kept
 
 
 def _closeness(strength: int) -> float:

@@ -19,7 +19,8 @@ from models.records import Channel, IdentityKind, Interaction, Participant
 from models.resolve import merge_people, new_person_id
 from models.rules import MANUAL_SOURCE, assign_identities
 from models.schema import CardRow, IdentityRow, PersonActionRow, PersonRow
-from models.store import Store, from_db, utc_naive
+from models.store import Store
+from models.times import from_db, utc_naive
 
 
 class PersonNotFound(LookupError):

@@ -35,7 +35,8 @@ from models.staleness import (
     status_for,
     tier_for,
 )
-from models.store import Store, from_db, utc_naive
+from models.store import Store
+from models.times import from_db, utc_naive
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -22,7 +22,6 @@ from sqlalchemy import (
     func,
     or_,
     select,
-    text,
     true,
     update,
 )
@@ -32,6 +31,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Executable
 
 from models.config import RulesConfig
+from models.locks import lock_writers
 from models.schema import ContactRow, IdentityRow, MachineSenderRow, MetaRow
 from models.schema import InteractionRow as I
 from models.schema import ParticipantRow as P
@@ -114,14 +114,7 @@ def happened_by(as_of: datetime) -> ColumnElement[bool]:
 # 2: machine senders, `personal`, hand-logged contact.
 CONTACT_DERIVATION = "2"
 FINGERPRINT_KEY = "contact_rules"
-PG_WRITERS_LOCK_ID = 0x6B65657078  # advisory lock every writer of people/contacts holds
 _CHUNK = 500
-
-
-def lock_writers(session: Session) -> None:
-    """PostgreSQL: wait for, then exclude, every other writer until this transaction ends."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": PG_WRITERS_LOCK_ID})
 
 
 def rules_fingerprint(rules: RulesConfig) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -32,21 +32,24 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from models import ledger
 from models.config import RulesConfig
 from models.leases import Holder, Lease, LeaseBusy, try_acquire
+from models.locks import lock_writers
 from models.records import Batch, Interaction, Sweep
 from models.resolve import IdentityResolver
 from models.rules import (
     ensure_contacts,
     forget_contacts,
-    lock_writers,
     rebuild_contacts,
     refresh_contacts,
 )
 from models.schema import (
     CardRow,
+    DeliveryRow,
     DigestItemRow,
     IdentityRow,
     InteractionRow,
@@ -54,17 +57,9 @@ from models.schema import (
     PersonActionRow,
     SyncStateRow,
 )
+from models.times import from_db, utc_naive
 
 ACCOUNT_LEASE_TTL_S = 120.0
-
-
-def utc_naive(moment: datetime) -> datetime:
-    """Stored form: naive UTC (SQLite has no time zones; PostgreSQL columns follow suit)."""
-    return moment.astimezone(UTC).replace(tzinfo=None)
-
-
-def from_db(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @dataclass(slots=True)
@@ -239,6 +234,32 @@ class Store:
         """Derive the contact table from the stored facts again (e.g. after bulk loads)."""
         with self.write_session() as session:
             rebuild_contacts(session, rules)
+
+    # -- the delivery ledger (models.ledger) -------------------------------------------
+
+    def reserve_delivery(
+        self, day: date, channel: str, recipient: str, *, force: bool = False
+    ) -> ledger.Reservation:
+        """Claim the right to send; `force` takes over any existing row (a deliberate resend).
+        A `failed` row is taken over too: nothing was delivered, so sending again is safe."""
+        try:
+            with self.session() as session:
+                return ledger.insert(session, day, channel, recipient)
+        except IntegrityError:
+            pass  # a row exists: decide from its status
+        with self.session() as session:
+            return ledger.take_existing(session, day, channel, recipient, force=force)
+
+    def finish_delivery(
+        self, row_id: int, status: Literal["sent", "failed"], attempts: int, detail: str = ""
+    ) -> None:
+        with self.session() as session:
+            ledger.finish(session, row_id, status, attempts, detail)
+
+    def deliveries(self, day: date | None = None) -> list[DeliveryRow]:
+        """The ledger, oldest first (all days, or one)."""
+        with self.session() as session:
+            return ledger.rows(session, day)
 
 
 def _upsert_interactions(

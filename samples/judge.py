@@ -196,7 +196,8 @@ def _kind(
 
 @dataclass(frozen=True, slots=True)
 class ExpectedDigest:
-    """Who the digest must hold with a given budget, filled strictly in DESIGN's kind order.
+    """Who the digest must hold with a given budget, in DESIGN's kind order, with one seat
+    each kept for `new` and `reconnect` when there is a candidate (models.digest).
 
     `items` are (key, kind) in fill order: `reply` in no particular order, `drifting` ranked by
     strength x overdue ratio, then `new`. `reconnect_from` is non-empty when a slot is left for
@@ -227,12 +228,14 @@ def fill_digest(verdicts: Mapping[str, Ranked], budget: int = BUDGET) -> Expecte
     by_kind["reply"].sort()
     by_kind["drifting"].sort(key=lambda k: (-(verdicts[k].score or 0.0), k))
     by_kind["new"].sort()
-    items: list[tuple[str, str]] = []
-    for kind in ("reply", "drifting", "new"):
-        for key in by_kind[kind]:
-            if len(items) < budget:
-                items.append((key, kind))
-    left = len(items) < budget and by_kind["reconnect"]
+    items: list[tuple[str, str]] = [(key, "reply") for key in by_kind["reply"][:budget]]
+    seated = [kind for kind in ("new", "reconnect") if by_kind[kind]][: budget - len(items)]
+    room = max(0, budget - len(items) - len(seated))
+    items += [(key, "drifting") for key in by_kind["drifting"][:room]]
+    news = by_kind["new"]
+    room_for_new = budget - len(items) - (1 if "reconnect" in seated else 0)
+    items += [(key, "new") for key in news[: max(0, room_for_new)]]
+    left = "reconnect" in seated
     return ExpectedDigest(tuple(items), frozenset(by_kind["reconnect"]) if left else frozenset())
 
 

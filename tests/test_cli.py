@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from flows.cli import app
+from cli.main import app
 from models.records import Batch
 from models.store import Store
 from tests.builders import card, config, sent
@@ -80,7 +80,7 @@ def test_report_does_not_import_prefect(populated: Path) -> None:
     """In a fresh interpreter: `report` and `people` answer without importing Prefect."""
     code = (
         "import sys\n"
-        "from flows.cli import app\n"
+        "from cli.main import app\n"
         "for args in (['report'], ['people', 'list']):\n"
         "    try:\n"
         f"        app(args + ['--config', {str(populated)!r}])\n"

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from flows.deliver import DeliveryError, deliver, ledger
+from delivery.send import DeliveryError, deliver, ledger
 from models.config import Config, config_from_dict
 from models.schema import DeliveryRow
 from models.store import Store

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from flows.deliver import DeliveryError, deliver, ledger
+from delivery.send import DeliveryError, deliver, ledger
 from models.config import Config, config_from_dict
 from models.store import Store
 from tests.digest_sample import AS_OF, sample_report

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from connectors.errors import FatalError
-from flows.syncing import sync_account_now
+from ingest.sync import sync_account_now
 from models.config import Config, config_from_dict
 from models.schema import CardRow, InteractionRow
 from models.store import Store

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from flows.render import render
+from delivery.render import render
 from models.config import load_config
 from models.report import build_report
 from models.store import Store

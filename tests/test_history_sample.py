@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from connectors import ics, mbox, vcard
 from connectors.base import Connector, Me
+from connectors.registry import build_connector
+from connectors.source import BuildOptions
 from models.config import config_from_dict
 from models.records import ContactCard, Interaction
 from samples.generate import normalize
@@ -140,10 +141,11 @@ def test_actions_say_what_changes(history: HistorySet) -> None:
     assert log.action_at == TODAY - timedelta(days=1)
 
 
-def test_the_budget_fills_in_designs_order(history: HistorySet) -> None:
+def test_the_budget_fills_in_designs_order_keeping_seats(history: HistorySet) -> None:
     before = history.expected_digest()
-    assert [kind for _, kind in before.items] == ["reply"] * 2 + ["drifting"] * 5
-    assert not before.reconnect_from
+    kinds = [kind for _, kind in before.items]
+    assert kinds == ["reply"] * 2 + ["drifting"] * 3 + ["new"]  # + one reconnect seat
+    assert before.reconnect_from
     after = history.expected_digest(after_actions=True)
     assert after.kinds() == KINDS and len(after.items) == 6
     assert len(after.reconnect_from) >= 2
@@ -165,7 +167,8 @@ def test_a_drifting_crowd_outnumbers_the_budget_for_a_week(tmp_path: Path) -> No
             verdict = judge(touches, today=day, tier=member.tier, has_card=True)
             assert verdict.kind == "drifting", (member.name, day)
     digest = crowd.expected_digest(after_actions=True)
-    assert [k for _, k in digest.items].count("drifting") == 5 and not digest.reconnect_from
+    kinds = [k for _, k in digest.items]
+    assert kinds.count("drifting") == 3 and kinds.count("new") == 1 and digest.reconnect_from
 
 
 def test_the_self_check_catches_a_wrong_label() -> None:
@@ -191,16 +194,16 @@ def current(tmp_path_factory: pytest.TempPathFactory) -> HistorySet:
     return generate_history(tmp_path_factory.mktemp("current"), datetime.now(UTC).date())
 
 
+SOURCE_KINDS = ("vcard", "mbox", "ics")
+
+
 def read_all(h: HistorySet) -> tuple[list[ContactCard], list[Interaction]]:
     config = config_from_dict(tomllib.loads(h.config("sqlite://")))
     me = Me(frozenset(config.me.emails), default_region=config.me.default_region)
     accounts = {a.kind: a for a in config.accounts}
     now = datetime.combine(h.today, datetime.min.time(), UTC) + timedelta(hours=6)
-    readers: list[Connector] = [
-        vcard.build(accounts["vcard"], me),  # type: ignore[arg-type]
-        mbox.build(accounts["mbox"], me),  # type: ignore[arg-type]
-        ics.build(accounts["ics"], me, now=now),  # type: ignore[arg-type]
-    ]
+    options = BuildOptions(now=lambda: now)
+    readers: list[Connector] = [build_connector(accounts[kind], me, options) for kind in SOURCE_KINDS]
     cards: list[ContactCard] = []
     interactions: list[Interaction] = []
     for reader in readers:

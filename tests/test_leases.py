@@ -14,12 +14,14 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import update
 
-from flows.limits import SlotTimeout, limit_names, provider_slot
+from connectors.gmail.settings import GmailAccount
+from connectors.mbox.settings import MboxAccount
+from connectors.outlook.settings import OutlookAccount
+from ingest.limits import SlotTimeout, limit_names, provider_slot
 from models.leases import LeaseBusy, hold, try_acquire
 from models.schema import LeaseRow
 from models.store import AccountBusyError, Store, account_lease
@@ -69,15 +71,15 @@ def test_racing_processes_exactly_one_acquires(store_url: str, tmp_path: Path) -
 
 def test_a_killed_holder_is_taken_over_at_once(store_url: str) -> None:
     store = Store(store_url)
-    gmail = SimpleNamespace(kind="gmail", address="ada@example.com", name="personal")
+    gmail = GmailAccount(kind="gmail", address="ada@example.com", name="personal")
     holder = python(
         f"""
         import time
-        from types import SimpleNamespace
-        from flows.limits import provider_slot
+        from connectors.gmail.settings import GmailAccount
+        from ingest.limits import provider_slot
         from models.store import Store, account_lease
         store = Store({store_url!r})
-        gmail = SimpleNamespace(kind="gmail", address="ada@example.com", name="personal")
+        gmail = GmailAccount(kind="gmail", address="ada@example.com", name="personal")
         with account_lease(store, "personal"), provider_slot(store, gmail):
             print("held", flush=True)
             time.sleep(600)
@@ -103,7 +105,7 @@ def test_a_killed_holder_is_taken_over_at_once(store_url: str) -> None:
 
 def test_waiting_for_a_live_slot_says_so_and_times_out(sqlite_url: str) -> None:
     store = Store(sqlite_url)
-    outlook = SimpleNamespace(kind="outlook", client_id="APP-1", name="work")
+    outlook = OutlookAccount(kind="outlook", client_id="APP-1", name="work")
     said: list[str] = []
     with (
         provider_slot(store, outlook),
@@ -119,7 +121,7 @@ def test_waiting_for_a_live_slot_says_so_and_times_out(sqlite_url: str) -> None:
 
 def test_a_waiter_gets_the_slot_when_the_holder_finishes(sqlite_url: str) -> None:
     store = Store(sqlite_url)
-    gmail = SimpleNamespace(kind="gmail", address="bo@example.com", name="b")
+    gmail = GmailAccount(kind="gmail", address="bo@example.com", name="b")
     inside = threading.Event()
     order: list[str] = []
 
@@ -179,6 +181,6 @@ def test_a_lease_renews_itself_and_notices_when_it_was_lost(sqlite_url: str) -> 
 
 
 def test_file_sources_take_no_slot() -> None:
-    assert limit_names(SimpleNamespace(kind="mbox", name="t")) == []
-    outlook = SimpleNamespace(kind="outlook", client_id="ABC-123", name="w")
+    assert limit_names(MboxAccount(kind="mbox", name="t", path="t.mbox")) == []
+    outlook = OutlookAccount(kind="outlook", client_id="ABC-123", name="w")
     assert limit_names(outlook) == ["graph-app-abc-123"]

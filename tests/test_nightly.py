@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from flows.cli import app
+from cli.main import app
 from tests.fakes.smtp import FakeSmtp
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]

@@ -17,9 +17,9 @@ import pytest
 import trustme
 from typer.testing import CliRunner, Result
 
+from cli.main import app
 from connectors.outlook.auth import run_auth
-from flows.cli import app
-from models.config import OutlookAccount
+from connectors.outlook.settings import OutlookAccount
 from tests.fakes.authority import FakeAuthority, write_ca
 from tests.fakes.gmail_server import ME, FakeGmail, Generated, generate_mailbox
 from tests.fakes.graph_server import FakeGraph, Spec, SyntheticCalendar

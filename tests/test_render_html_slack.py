@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.render import digest, html_format, plain_digest, render, slack_format
+from delivery.render import digest, html_format, plain_digest, render, slack_format
 from tests.digest_sample import AS_OF, person, sample_report
 
 

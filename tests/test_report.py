@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from flows.render import render
+from delivery.render import render
 from models.records import Batch
 from models.report import build_report
 from models.store import Store

@@ -16,6 +16,7 @@ import recurring_ical_events
 import vobject
 
 from connectors.base import Me
+from connectors.source import BuildOptions
 from models.config import config_from_dict
 from samples.generate import SampleSet, demo_config, generate
 
@@ -176,6 +177,6 @@ def test_connector_reads_its_sample_without_skips(module: str, current_sample: S
     me = Me(frozenset(config.me.emails), default_region=config.me.default_region)
     kind = module.rpartition(".")[2]
     account = next(a for a in config.accounts if a.kind == kind)
-    batches = list(connector_module.build(account, me).batches(None))
+    batches = list(connector_module.build(account, me, BuildOptions()).batches(None))
     assert [s for b in batches for s in b.skipped] == []
     assert sum(len(b.interactions) + len(b.cards) for b in batches) > 10

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from flows.render import render
-from flows.syncing import sync_account_now
+from delivery.render import render
+from ingest.sync import sync_account_now
 from models.config import load_config
 from models.report import build_report
 from models.store import Store

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from flows.syncing import sync_account_now
+from ingest.sync import sync_account_now
 from models.config import config_from_dict
 from models.schema import CardRow, InteractionRow
 from models.store import Store

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flows.syncing import sync_account_now
+from ingest.sync import sync_account_now
 from models.config import config_from_dict
 from models.store import Store
 
@@ -52,10 +52,10 @@ def test_summary_counts_skips_and_fallbacks(tmp_path: Path, sqlite_url: str) -> 
 
 
 def test_cli_prints_them() -> None:
-    from flows.cli import _print_summaries, out
+    from cli.output import out, print_summaries
 
     with out.capture() as captured:
-        _print_summaries(
+        print_summaries(
             [
                 {
                     "account": "takeout",

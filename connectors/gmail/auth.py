@@ -13,7 +13,8 @@ from google_auth_oauthlib.flow import InstalledAppFlow
 
 from connectors.errors import FatalError
 from connectors.gmail.client import SCOPES, SEND_SCOPE, save_credentials
-from models.config import GmailAccount, expand
+from connectors.gmail.settings import GmailAccount
+from models.paths import expand
 
 
 def scopes_for(account: GmailAccount, send: bool = False) -> list[str]:

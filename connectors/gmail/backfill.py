@@ -14,62 +14,26 @@ The plan, measured on the bench (bench/gmail_backfill.py), 2026 costs:
    CATEGORY_PERSONAL) falls back to listing all mail.
 Promotions, notifications and newsletters are never fetched at all: that is where the saving is.
 
-The cursor carries the historyId seeded from getProfile *before* listing, so mail arriving
-during the backfill is caught by the next nightly sync, plus the position reached, so an
-interrupted backfill resumes with no gap and no repeat.
+The cursor (connectors.gmail.cursor's BackfillState) carries the historyId seeded from
+getProfile *before* listing, so mail arriving during the backfill is caught by the next nightly
+sync, plus the position reached, so an interrupted backfill resumes with no gap and no repeat.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from connectors.base import Me, Window
 from connectors.errors import AuthError, FatalError
 from connectors.gmail.client import GmailClient
 from connectors.gmail.convert import HEADERS, MESSAGE_FIELDS, THREAD_FIELDS, in_window, to_record
+from connectors.gmail.cursor import CURSOR, BackfillState
 from connectors.gmail.progress import RunProgress
 from models.records import Batch, Skip
 
 PAGE = 500
 PRIMARY = "CATEGORY_PERSONAL"
-
-
-@dataclass
-class BackfillState:
-    """Where a backfill is; serialised into every batch's cursor."""
-
-    history_id: int
-    phase: str = "sent"  # "sent" → "inbound" → "done"
-    after: str = ""  # sent phase: the last SENT thread id stored (ids descend)
-    page: str = ""  # inbound phase: token of the listing page in progress
-    off: int = 0  # inbound phase: listed messages of that page already stored
-    label: str | None = None  # inbound listing label; "" = no categories, list everything
-    since: int | None = None  # window bounds, ms since the epoch
-    until: int | None = None
-    end_history: int | None = None  # historyId to hand the nightly sync when done
-
-    def cursor(self) -> str:
-        return json.dumps({"backfill": asdict(self)}, separators=(",", ":"))
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> BackfillState:
-        return cls(**data)
-
-    def window(self) -> Window | None:
-        if self.since is None and self.until is None:
-            return None
-        return Window(
-            datetime.fromtimestamp(self.since / 1000, UTC) if self.since is not None else None,
-            datetime.fromtimestamp(self.until / 1000, UTC) if self.until is not None else None,
-        )
-
-    def finished_cursor(self) -> str:
-        final = self.end_history if self.end_history is not None else self.history_id
-        return json.dumps({"history_id": final}, separators=(",", ":"))
 
 
 def window_ms(window: Window | None) -> tuple[int | None, int | None]:
@@ -130,7 +94,7 @@ class Backfill:
             state.phase, state.page, state.off = "inbound", "", 0
         if state.phase == "inbound":
             yield from self._inbound_phase(state, set(sent_ids), window)
-        yield from self._flush(state.finished_cursor(), force=True)
+        yield from self._flush(CURSOR.encode(state.finished()), force=True)
 
     def _sent_thread_ids(self) -> list[str]:
         """Every thread you wrote in, newest id first (ids are stable as mail arrives)."""
@@ -178,7 +142,7 @@ class Backfill:
             state.after = chunk[-1]
             if start + step >= len(todo):
                 state.phase, state.after = "inbound", ""
-            yield from self._flush(state.cursor())
+            yield from self._flush(CURSOR.encode(state))
 
     def _choose_label(self) -> str:
         """Primary tab if the mailbox has categories, else everything (fallback)."""
@@ -231,7 +195,7 @@ class Backfill:
                     since is not None and newest is not None and newest < since
                 ):
                     state.phase = "done"
-                yield from self._flush(state.cursor())
+                yield from self._flush(CURSOR.encode(state))
                 if state.phase == "done":
                     return
             if not next_token:

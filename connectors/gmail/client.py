@@ -25,7 +25,7 @@ from googleapiclient.http import BatchHttpRequest, HttpRequest
 
 from connectors.errors import AuthError, FatalError, RetriableError
 from connectors.gmail.quota import COSTS, Backoff, Meter, TokenBucket, error_reason, is_retriable
-from models.config import GmailAccount
+from connectors.gmail.settings import GmailAccount
 
 SCOPES = {
     "metadata": "https://www.googleapis.com/auth/gmail.metadata",

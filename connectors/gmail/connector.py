@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connectors.base import Me, Window
-from connectors.errors import FatalError
-from connectors.gmail.backfill import Backfill, BackfillState, window_ms
+from connectors.gmail.backfill import Backfill, window_ms
 from connectors.gmail.client import GmailClient
+from connectors.gmail.cursor import CURSOR, BackfillState
 from connectors.gmail.history import HistoryGone, nightly
 from connectors.gmail.progress import RunProgress
-from models.config import GmailAccount
+from connectors.gmail.settings import GmailAccount
 from models.identity import normalize_email
 from models.records import Batch
 
@@ -67,7 +66,7 @@ class GmailConnector:
         client = self._client()
         progress = RunProgress(self.account, self.progress_enabled)
         try:
-            state = _parse(cursor, self.account)
+            state = CURSOR.decode(cursor, self.account)
             aliases = self._aliases(client)
             me = self.me.with_aliases(aliases)
             run = Backfill(client, self.account, me, aliases, self.batch_size, progress)
@@ -106,22 +105,3 @@ class GmailConnector:
             progress.finish(client.meter)
             self.last_summary = progress.summary()
             self.last_meter = client.meter
-
-
-class _Nightly:
-    def __init__(self, history_id: int, off: int) -> None:
-        self.history_id, self.off = history_id, off
-
-
-def _parse(cursor: str | None, account: str) -> BackfillState | _Nightly | None:
-    if not cursor:
-        return None
-    try:
-        data = json.loads(cursor)
-        if "backfill" in data:
-            return BackfillState.from_json(data["backfill"])
-        return _Nightly(int(data["history_id"]), int(data.get("off", 0)))
-    except (ValueError, KeyError, TypeError) as exc:
-        raise FatalError(
-            account, f"unreadable Gmail cursor; run `keepwarm backfill --account {account}`"
-        ) from exc

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connectors.base import Me, Window
-from connectors.mail import MAIL_HEADERS, mail_interaction
+from connectors.common.mail import MAIL_HEADERS, mail_interaction
 from models.records import Interaction, Skip
 
 SOURCE = "gmail"

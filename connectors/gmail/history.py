@@ -8,7 +8,7 @@ Four history types are read:
 - messageDeleted: gone for good, sent as `Batch.removed_keys` in the run's last batch (after
   every upsert of the run, so a message added and deleted in one interval ends up absent).
 - labelAdded / labelRemoved: only a change of a label the shared rules read as "not a
-  conversation" (TRASH, SPAM, the bulk category tabs; connectors.mail.BULK_LABELS) can flip
+  conversation" (TRASH, SPAM, the bulk category tabs; connectors.common.mail.BULK_LABELS) can flip
   whether a message counts. Such a message is fetched again (metadata) and re-converted, so
   the upsert carries the new `bulk` flag; moving back out of Trash/Spam flips it back.
 
@@ -25,16 +25,16 @@ flagged bulk, which does not count.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.base import Me
+from connectors.common.mail import BULK_LABELS
 from connectors.gmail.client import GmailClient
 from connectors.gmail.convert import HEADERS, MESSAGE_FIELDS, SOURCE, to_record
+from connectors.gmail.cursor import CURSOR, Nightly
 from connectors.gmail.progress import RunProgress
-from connectors.mail import BULK_LABELS
 from models.records import Batch, Skip
 
 HISTORY_TYPES = ["messageAdded", "messageDeleted", "labelAdded", "labelRemoved"]
@@ -60,13 +60,6 @@ class Changes:
     fetch: list[str] = field(default_factory=list)
     deleted: set[str] = field(default_factory=set)
     newest: int = 0
-
-
-def cursor_for(history_id: int, off: int | None = None) -> str:
-    data: dict[str, int] = {"history_id": history_id}
-    if off:
-        data["off"] = off
-    return json.dumps(data, separators=(",", ":"))
 
 
 def changes_since(client: GmailClient, start: int) -> Changes:
@@ -142,7 +135,7 @@ def nightly(
     todo = ids[off:]
     step = max(batch_size, 1)
     if not todo:
-        yield Batch(cursor=cursor_for(newest), me_aliases=aliases, removed_keys=removed)
+        yield Batch(cursor=CURSOR.encode(Nightly(newest)), me_aliases=aliases, removed_keys=removed)
         return
     for begin in range(0, len(todo), step):
         chunk = todo[begin : begin + step]
@@ -175,9 +168,9 @@ def nightly(
         progress.advance(len(chunk), client.meter)
         done = off + begin + len(chunk)
         if done >= len(ids):
-            batch.cursor = cursor_for(newest)
+            batch.cursor = CURSOR.encode(Nightly(newest))
             batch.removed_keys = removed
         else:
-            batch.cursor = cursor_for(start, done)
+            batch.cursor = CURSOR.encode(Nightly(start, done))
         progress.stored(batch)
         yield batch

@@ -20,7 +20,7 @@ import msal
 import requests
 
 from connectors.errors import AuthError, FatalError, RetriableError
-from models.config import OutlookAccount
+from connectors.outlook.settings import OutlookAccount
 
 
 def graph_resource(account: OutlookAccount) -> str:

@@ -4,9 +4,9 @@ Each folder is its own delta collection (`/mailFolders/{sentitems,inbox}/message
 its own round, read with a `$select` of header fields only — never a body. Graph cannot select
 `internetMessageHeaders` on delta, so List-Id / List-Unsubscribe / Precedence are unknown here;
 the bulk signal is Focused Inbox's `inferenceClassification == "other"`, passed to the shared
-rules as the label `OTHER_LABEL` (one of connectors.mail.BULK_LABELS, as Gmail's non-Primary
+rules as the label `OTHER_LABEL` (one of connectors.common.mail.BULK_LABELS, as Gmail's non-Primary
 tabs are). Sent Items carry the `SENT` label, drafts `DRAFT` (skipped by the shared rules).
-Every message becomes an Interaction only through connectors.mail.mail_interaction, so
+Every message becomes an Interaction only through connectors.common.mail.mail_interaction, so
 Outlook, Gmail and mbox apply the same contact rules.
 
 Keys: `outlook:<account>[:<user>]:mail:<sent|inbox>:<message id>`. The folder segment gives
@@ -22,8 +22,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from connectors.base import Me
-from connectors.mail import mail_interaction
-from connectors.outlook.calendar import Page, RoundState, delta_pages, fmt, parse
+from connectors.common.mail import mail_interaction
+from connectors.outlook.delta import Page, RoundState, delta_pages, fmt, parse
 from connectors.outlook.http import GraphClient
 from connectors.outlook.mapping import mailbox_prefix
 from models.records import Interaction, Skip
@@ -91,7 +91,7 @@ def _time(value: Any) -> datetime | None:
 
 
 def graph_headers(message: Mapping[str, Any], store_subjects: bool) -> dict[str, str]:
-    """The lower-cased header dict connectors.mail expects, built from Graph's fields."""
+    """The lower-cased header dict connectors.common.mail expects, built from Graph's fields."""
     headers: dict[str, str] = {}
     sender = _address(message.get("from")) or _address(message.get("sender"))
     if sender:

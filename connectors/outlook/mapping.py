@@ -23,7 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from connectors.base import Me
-from connectors.meeting import Attendee, meeting_interaction
+from connectors.common.meeting import Attendee, meeting_interaction
 from models.records import Interaction
 
 

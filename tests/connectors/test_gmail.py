@@ -15,8 +15,11 @@ from sqlalchemy import select
 
 from connectors.base import Me, Window
 from connectors.errors import AuthError
-from connectors.gmail import GmailConnector, build
-from models.config import GmailAccount, GmailQuota, MboxAccount, RulesConfig
+from connectors.gmail.connector import GmailConnector
+from connectors.gmail.settings import GmailAccount, GmailQuota
+from connectors.mbox.settings import MboxAccount
+from connectors.source import BuildOptions
+from models.config import RulesConfig
 from models.records import Interaction
 from models.schema import InteractionRow, ParticipantRow
 from models.store import Store
@@ -49,7 +52,7 @@ def account_for(fake: FakeGmail, tmp: Path, *, expired: bool = False, **quota: A
 
 def connector(fake: FakeGmail, tmp: Path, batch_size: int = 100, **kw: Any) -> GmailConnector:
     account = account_for(fake, tmp, **kw)
-    return build(
+    return GmailConnector(
         account,
         Me(frozenset({ME})),
         batch_size=batch_size,
@@ -342,7 +345,11 @@ def test_takeout_and_api_agree(fake: FakeGmail, tmp_path: Path) -> None:
     me = Me(frozenset({ME, "me.work@example.org"}))
     api = [i for b in connector(fake, tmp_path).batches(None) for i in b.interactions]
     mbox_account = MboxAccount(name="takeout", kind="mbox", path=str(path))
-    takeout = [i for b in build_mbox(mbox_account, me).batches(None) for i in b.interactions]
+    takeout = [
+        i
+        for b in build_mbox(mbox_account, me, BuildOptions()).batches(None)
+        for i in b.interactions
+    ]
     counting_api = {f for f in _facts(api) if not (f[3] or f[4])}
     counting_takeout = {f for f in _facts(takeout) if not (f[3] or f[4])}
     assert counting_api == counting_takeout

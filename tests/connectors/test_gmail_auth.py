@@ -15,7 +15,7 @@ import pytest
 from connectors.errors import FatalError
 from connectors.gmail.auth import run_auth
 from connectors.gmail.client import load_credentials
-from models.config import GmailAccount
+from connectors.gmail.settings import GmailAccount
 from tests.fakes.gmail_server import ME, FakeGmail
 
 

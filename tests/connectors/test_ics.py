@@ -11,9 +11,11 @@ import pytest
 
 from connectors.base import Connector, Me, Window
 from connectors.errors import FatalError
-from connectors.ics import IcsConnector, build
-from connectors.ics_read import FileResult, read_ics_file
-from models.config import IcsAccount
+from connectors.ics import build
+from connectors.ics.connector import IcsConnector
+from connectors.ics.read import FileResult, read_ics_file
+from connectors.ics.settings import IcsAccount
+from connectors.source import BuildOptions
 from models.records import Batch, Interaction
 from tests.connectors.contract import ConnectorContract, drain, keys_of
 
@@ -61,7 +63,7 @@ def generated(count: int) -> str:
 
 def connector(path: Path, *, batch_size: int = 500, me: Me = ME) -> IcsConnector:
     account = IcsAccount(name="cal", kind="ics", path=str(path))
-    return build(account, me, batch_size=batch_size, now=NOW)
+    return build(account, me, BuildOptions(batch_size=batch_size, now=lambda: NOW))
 
 
 def read(text: str, tmp_path: Path, name: str = "cal.ics", me: Me = ME) -> FileResult:
@@ -372,7 +374,7 @@ def test_corpus_folder_through_the_connector() -> None:
     if not CORPUS.is_dir():
         pytest.skip(f"corpus not found at {CORPUS}")
     account = IcsAccount(name="corpus", kind="ics", path=str(CORPUS))
-    live = build(account, ME, batch_size=1000, now=NOW)
+    live = build(account, ME, BuildOptions(batch_size=1000, now=lambda: NOW))
     batches = drain(live.batches(None, Window(*WIDE)))
     keys = keys_of(batches)
     assert len(keys) == len(set(keys)) > 1000

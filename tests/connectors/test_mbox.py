@@ -15,9 +15,12 @@ from sqlalchemy import select
 
 from connectors.base import Connector, Me, Window
 from connectors.errors import FatalError
-from connectors.mbox import NO_DATE, MboxConnector, build
-from connectors.mbox_frame import FrameStats, frame_mbox
-from models.config import MboxAccount, RulesConfig
+from connectors.mbox import build
+from connectors.mbox.connector import NO_DATE, MboxConnector
+from connectors.mbox.frame import FrameStats, frame_mbox
+from connectors.mbox.settings import MboxAccount
+from connectors.source import BuildOptions
+from models.config import RulesConfig
 from models.records import Batch, Interaction, Skip, Sweep
 from models.schema import InteractionRow
 from models.store import Store
@@ -123,7 +126,7 @@ def test_bad_record_names_its_reason(tmp_path: Path) -> None:
 def test_build_reads_account_path(tmp_path: Path) -> None:
     (tmp_path / "a.mbox").write_text(numbered(3), encoding="utf-8")
     account = MboxAccount(name="takeout", kind="mbox", path=str(tmp_path))
-    batches = drain(build(account, ME).batches(None))
+    batches = drain(build(account, ME, BuildOptions()).batches(None))
     assert len(keys_of(batches)) == 3
     assert keys_of(batches)[0] == "mbox:takeout:msg0@example.org"
 

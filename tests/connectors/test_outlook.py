@@ -14,9 +14,10 @@ import trustme
 from sqlalchemy import select
 
 from connectors.base import Me
-from connectors.outlook import OutlookConnector
 from connectors.outlook.auth import run_auth
-from models.config import OutlookAccount, RulesConfig
+from connectors.outlook.connector import OutlookConnector
+from connectors.outlook.settings import OutlookAccount
+from models.config import RulesConfig
 from models.records import Batch, Interaction
 from models.schema import InteractionRow, ParticipantRow
 from models.store import Store

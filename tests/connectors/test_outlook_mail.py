@@ -12,10 +12,11 @@ import pytest
 from sqlalchemy import select
 
 from connectors.base import Me, Window
-from connectors.outlook import OutlookConnector
 from connectors.outlook.auth import delegated_scopes
+from connectors.outlook.connector import OutlookConnector
 from connectors.outlook.mail import HEADER_FIELDS, message_interaction
-from models.config import OutlookAccount, RulesConfig
+from connectors.outlook.settings import OutlookAccount
+from models.config import RulesConfig
 from models.records import Interaction
 from models.rules import counts_as_contact
 from models.schema import InteractionRow, ParticipantRow

@@ -10,9 +10,11 @@ import pytest
 
 from connectors.base import Connector, Me, Window
 from connectors.errors import FatalError
-from connectors.vcard import VcardConnector, build
-from connectors.vcard_values import parse_birthday
-from models.config import VcardAccount
+from connectors.source import BuildOptions
+from connectors.vcard import build
+from connectors.vcard.connector import VcardConnector
+from connectors.vcard.settings import VcardAccount
+from connectors.vcard.values import parse_birthday
 from models.records import ContactCard, Skip
 from tests.connectors.contract import ConnectorContract, drain, keys_of
 
@@ -108,7 +110,9 @@ def test_changed_file_is_read_again_and_window_ignores_cursor(tmp_path: Path) ->
     assert len(keys_of(drain(connector(path).batches(last, window)))) == 4
     path.write_text(people(5), encoding="utf-8")
     assert len(keys_of(drain(connector(path).batches(last)))) == 5
-    assert len(keys_of(drain(connector(path).batches("not json")))) == 5
+    # An unreadable cursor is a named failure, not a silent re-read (connectors.cursor).
+    with pytest.raises(FatalError, match="backfill --account phone"):
+        drain(connector(path).batches("not json"))
 
 
 def test_empty_folder_is_a_named_failure(tmp_path: Path) -> None:
@@ -124,7 +128,7 @@ def test_missing_path_is_fatal_and_names_account(tmp_path: Path) -> None:
 def test_build_reads_the_account_path(tmp_path: Path) -> None:
     (tmp_path / "x.vcf").write_text(people(2), encoding="utf-8")
     account = VcardAccount(name="book", kind="vcard", path=str(tmp_path / "x.vcf"))
-    built = build(account, ME)
+    built = build(account, ME, BuildOptions())
     assert built.account == "book"
     assert all(k.startswith("vcard:book:") for k in keys_of(drain(built.batches(None))))
 
