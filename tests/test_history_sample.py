@@ -203,7 +203,9 @@ def read_all(h: HistorySet) -> tuple[list[ContactCard], list[Interaction]]:
     accounts = {a.kind: a for a in config.accounts}
     now = datetime.combine(h.today, datetime.min.time(), UTC) + timedelta(hours=6)
     options = BuildOptions(now=lambda: now)
-    readers: list[Connector] = [build_connector(accounts[kind], me, options) for kind in SOURCE_KINDS]
+    readers: list[Connector] = [
+        build_connector(accounts[kind], me, options) for kind in SOURCE_KINDS
+    ]
     cards: list[ContactCard] = []
     interactions: list[Interaction] = []
     for reader in readers:
