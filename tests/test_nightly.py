@@ -24,9 +24,6 @@ def nightly_config(tmp_path: Path, port: int) -> Path:
     text += (
         "\n[report]\n"
         'deliver = ["email"]\n'
-        # Until the report computes dormant (sorted after the rest), the sample's five
-        # long-lost ties lead the list: 10 still reaches Wei Chen.
-        "limit = 10\n"
         "delivery_attempts = 3\n"
         "delivery_backoff_seconds = 0.01\n"
         f'email = {{ to = "sam@example.com", sender = "keepwarm@example.com", '
