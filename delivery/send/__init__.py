@@ -142,6 +142,9 @@ def deliver(
             outcomes.append(
                 _send_one(channel, recipient, send, report, config, store, force, sleep)
             )
+    if any(o.status in ("sent", "already_sent") for o in outcomes):
+        # Who this digest named: the next days' digests rotate past them.
+        store.record_digest(report.as_of, [(item.id, item.kind) for item in report.digest.items])
     failures = [o for o in outcomes if o.status == "failed"]
     if failures:
         raise DeliveryError(failures, outcomes)
