@@ -91,6 +91,13 @@ class Report(BaseModel):
     generated_at: datetime
     digest: Digest
     people: list[PersonEntry]
+    # The table rows of the people the digest names (the table may be cut by --limit); for
+    # the renderers' cards, not part of the JSON contract.
+    digest_people: dict[str, PersonEntry] = Field(default_factory=dict, exclude=True)
+
+    def entry(self, person_id: str) -> PersonEntry | None:
+        found = self.digest_people.get(person_id)
+        return found or next((p for p in self.people if p.id == person_id), None)
 
     @field_serializer("generated_at")
     def _generated(self, value: datetime) -> str | None:
@@ -125,9 +132,17 @@ def build_report(
         history = delivered_history(session, day, config.digest.repeat_after_days)
     digest = build_digest(facts, as_of=day, settings=config.digest, history=history)
     people.sort(key=lambda p: sort_key(p.status, p.overdue_ratio, p.name))
+    named = {item.id for item in digest.items}
+    digest_people = {p.id: p for p in people if p.id in named}
     if limit is not None:
         people = people[:limit]
-    return Report(as_of=day, generated_at=now or datetime.now(UTC), digest=digest, people=people)
+    return Report(
+        as_of=day,
+        generated_at=now or datetime.now(UTC),
+        digest=digest,
+        people=people,
+        digest_people=digest_people,
+    )
 
 
 def delivered_history(session: Session, as_of: date, repeat_after_days: int) -> History:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from models.digest import Digest
+from models.digest import Digest, DigestItem
 from models.report import LastContact, PersonEntry, Report
 from models.staleness import overdue_ratio, status_for
 
@@ -65,7 +65,7 @@ def person(
         "next_planned_at": nxt,
         "days_since": days_since,
         "overdue_ratio": overdue_ratio(days_since, cadence),
-        "status": status_for(days_since, cadence),
+        "status": status_for(days_since, cadence, 365),
         "interactions_365d": sum(months or []),
         "reason": reason,
         "contact_days_by_month": months if months is not None else [0] * 12,
@@ -75,16 +75,21 @@ def person(
 
 
 def sample_report(extra: int = 0) -> Report:
+    """Seven people around one digest: a reply owed (a name that needs escaping), a close
+    friend drifting, a new acquaintance, a birthday, an old friend to reconnect with, and two
+    who are not in it (a meeting in three days; never contacted). `extra` adds drifting
+    people to the digest, beyond any budget, to test splitting."""
+    ada = person(
+        "Ada Lovelace",
+        days_since=116,
+        cadence=30,
+        email="ada@example.com",
+        tier="close",
+        months=[3, 4, 2, 5, 3, 1, 2, 0, 0, 0, 0, 0],
+        birthday="1815-12-02",
+    )
     people = [
-        person(
-            "Ada Lovelace",
-            days_since=116,
-            cadence=30,
-            email="ada@example.com",
-            tier="close",
-            months=[3, 4, 2, 5, 3, 1, 2, 0, 0, 0, 0, 0],
-            birthday="1815-12-02",
-        ),
+        ada,
         person(
             "Grace Hopper",
             days_since=75,
@@ -95,10 +100,11 @@ def sample_report(extra: int = 0) -> Report:
         ),
         person(
             "Alan <Turing> & Co",
-            days_since=50,
+            days_since=6,
             cadence=30,
             email="alan@example.org",
-            months=[0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 0],
+            direction="inbound",
+            months=[0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1],
         ),
         person("Katherine Johnson", days_since=None, cadence=180, email="kj@nasa.example"),
         person(
@@ -107,8 +113,10 @@ def sample_report(extra: int = 0) -> Report:
             cadence=14,
             email="linus@example.net",
             months=[2, 3, 4, 2, 3, 5, 4, 3, 2, 4, 3, 1],
-            birthday="--12-01",
+            birthday="--11-26",
         ),
+        person("Yusuf Demir", days_since=16, cadence=180, email="yusuf@demir.example"),
+        person("Carla Mendes", days_since=1400, cadence=21, email="carla@mendes.example"),
     ]
     for i in range(extra):
         people.append(
@@ -122,14 +130,60 @@ def sample_report(extra: int = 0) -> Report:
         )
     people.sort(
         key=lambda p: (
-            {"cold": 0, "cooling": 0, "never": 1, "warm": 2}[p.status],
+            {"cold": 0, "cooling": 0, "never": 1, "warm": 2, "dormant": 3}[p.status],
             -(p.overdue_ratio or 0),
             p.name,
         )
     )
+    by_name = {p.name: p for p in people}
+    reasons = [
+        (
+            "Alan <Turing> & Co",
+            "reply",
+            "Alan wrote to you on 19 Nov (6 days ago) and you have not answered.",
+        ),
+        (
+            "Ada Lovelace",
+            "drifting",
+            "Ada is in your close circle (every month); you last wrote on 1 Aug, 4 months ago.",
+        ),
+        (
+            "Yusuf Demir",
+            "new",
+            "You met Yusuf for the first time on 9 Nov — follow up while it's fresh.",
+        ),
+        ("Linus Torvalds", "birthday", "It's Linus's birthday tomorrow."),
+        (
+            "Carla Mendes",
+            "reconnect",
+            "You and Carla were in touch on 31 days in a year around "
+            "2022; it has been 4 years since 16 Jan 2023. Say hello?",
+        ),
+    ]
+    reasons += [
+        (
+            f"Person {i:03d} Example",
+            "drifting",
+            f"You and Person used to write every month; it has been {200 + i} days.",
+        )
+        for i in range(extra)
+    ]
+    items = [
+        DigestItem(
+            id=by_name[name].id,
+            name=name,
+            emails=by_name[name].emails,
+            kind=kind,  # type: ignore[arg-type]
+            reason=reason,
+            score=0.5,
+        )
+        for name, kind, reason in reasons
+    ]
+    order = ["reply", "drifting", "new", "birthday", "reconnect"]
+    items.sort(key=lambda item: order.index(item.kind))
     return Report(
         as_of=AS_OF,
         generated_at=datetime(2026, 11, 25, 6, tzinfo=UTC),
-        digest=Digest(as_of=AS_OF, budget=7, items=[]),
+        digest=Digest(as_of=AS_OF, budget=max(7, len(items)), items=items),
         people=people,
     )

@@ -92,9 +92,9 @@ def assert_digest(msg: EmailMessage, to: str) -> None:
     assert msg["To"] == to
     assert msg["From"] == "me@example.com"
     assert msg["X-Keepwarm-Report-Date"] == AS_OF.isoformat()
-    assert "write to Ada Lovelace today" in msg["Subject"]
+    assert msg["Subject"] == "keepwarm Wed 25 Nov: Alan <Turing> & Co, Ada Lovelace and 3 more"
     text, html = (p.get_content() for p in parts)
-    assert "1. Ada Lovelace — COLD" in text
+    assert "LOSING TOUCH\n\n* Ada Lovelace" in text
     assert "Alan &lt;Turing&gt; &amp; Co" in html
 
 

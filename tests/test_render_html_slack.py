@@ -12,7 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from delivery.render import digest, html_format, plain_digest, render, slack_format
+from delivery.render import (
+    html_format,
+    plain_digest,
+    render,
+    slack_format,
+    text_format,
+    words,
+)
 from tests.digest_sample import AS_OF, person, sample_report
 
 
@@ -35,44 +42,86 @@ def test_html_is_email_safe_and_escaped() -> None:
     assert not {"script", "style", "link", "img", "iframe"} & set(parser.tags)
     assert parser.srcs == []  # no external images
     assert "Alan &lt;Turing&gt; &amp; Co" in page and "<Turing>" not in page
-    assert "3 people are overdue — write to Ada Lovelace today" in page
-    assert "mailto:ada@example.com" in page
-    assert "Upcoming in the next 14 days" in page
-    assert page.count("1×") >= 4  # the overdue bar's marks on every scored person
+    assert "5 people worth a message today — first, reply to Alan &lt;Turing&gt; &amp; Co" in page
+    assert "mailto:ada%40example.com" in page and "Reply to Alan &lt;Turing&gt;" in page
 
 
-def test_lead_skips_someone_you_are_meeting_soon() -> None:
+def test_every_format_leads_with_the_digest_sections_in_order() -> None:
     report = sample_report()
-    met = report.people[0].model_copy(update={"next_planned_at": report.people[1].next_planned_at})
-    report = report.model_copy(update={"people": [met, *report.people[1:]]})
-    first = digest.start_with(report)
-    assert first is not None and first.name == "Alan <Turing> & Co"
+    titles = ["Reply", "Losing touch", "New — follow up", "Birthdays", "Reconnect"]
+    for fmt in ("html", "text", "markdown", "slack"):
+        page = render(report, fmt)
+        positions = [page.find(title) for title in titles]
+        assert all(p >= 0 for p in positions) and positions == sorted(positions), fmt
+        assert "Say hello?" in page and "not answered" in page, fmt
+    text = render(report, "text")
+    assert text.index("Reconnect") < text.index("Everyone, most overdue first")
+    table = text[text.index("Everyone") :]
+    assert table.index("Ada Lovelace") < table.index("Carla Mendes")  # dormant at the bottom
+    assert "Everyone, most overdue first" in render(report, "markdown")
+    assert "Everyone" not in render(report, "html")  # the email is the digest, not the table
 
 
-def test_headline_when_nobody_is_overdue() -> None:
-    warm = person("Linus Torvalds", days_since=2, cadence=14, email="l@example.net")
-    report = sample_report().model_copy(update={"people": [warm]})
-    assert digest.headline(report) == "Everyone is warm — nothing to do today"
-    empty = report.model_copy(update={"people": []})
+def test_the_html_digest_stays_under_gmails_clipping_size() -> None:
+    """Gmail clips a message over ~102 KB; the digest at its default budget, with the longest
+    names and reasons the store allows and a full fortnight ahead, stays well under."""
+    report = sample_report()
+    long = "Wolfeschlegelsteinhausenbergerdorff " * 8
+    items = [
+        item.model_copy(update={"name": long[:300], "reason": "because " * 60})
+        for item in report.digest.items
+    ]
+    items += [items[1].model_copy(update={"id": f"x{n}"}) for n in range(2)]  # 7 items
+    soon = [
+        p.model_copy(update={"id": f"m{n}", "next_planned_at": p.next_planned_at})
+        for n, p in enumerate([report.people[1]] * 30)
+    ]
+    big = report.model_copy(
+        update={
+            "digest": report.digest.model_copy(update={"items": items[:7]}),
+            "people": [*report.people, *soon],
+        }
+    )
+    size = len(html_format.render(big).encode("utf-8"))
+    assert size < 60_000, size
+
+
+def test_nothing_to_do_and_an_empty_store_are_said_plainly() -> None:
+    report = sample_report()
+    quiet = report.model_copy(update={"digest": report.digest.model_copy(update={"items": []})})
+    assert words.headline(quiet) == "Nobody needs a message from you today"
+    assert "Nobody is waiting for you" in html_format.render(quiet)
+    empty = quiet.model_copy(update={"people": []})
     assert "sync an account first" in html_format.render(empty)
 
 
-def test_birthdays_and_meetings_within_14_days_are_upcoming() -> None:
-    items = digest.upcoming(sample_report())
+def test_meetings_and_birthdays_within_14_days_are_coming_up() -> None:
+    items = words.upcoming(sample_report())
     assert [(i.kind, i.person.name.split()[0]) for i in items] == [
-        ("meeting", "Grace"),
         ("birthday", "Linus"),
+        ("meeting", "Grace"),
         ("birthday", "Ada"),
     ]
-    assert digest.birthday_in(person("X", days_since=1, cadence=9, birthday="--0229"), AS_OF)
+    assert words.birthday_in(person("X", days_since=1, cadence=9, birthday="--0229"), AS_OF)
 
 
 def test_plain_text_part_says_the_same() -> None:
     text = plain_digest.render(sample_report())
-    assert text.splitlines()[0] == "3 people are overdue — write to Ada Lovelace today"
-    assert "1. Ada Lovelace — COLD" in text and "Write to: ada@example.com" in text
-    assert "Upcoming (next 14 days)" in text
+    assert text.splitlines()[0] == html_format.render(sample_report()).split("<h1")[1].split(
+        ">", 1
+    )[1].split("<")[0].replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    assert "REPLY" in text and "Reply to Alan <Turing> & Co: alan@example.org" in text
+    assert "COMING UP (next 14 days)" in text
     assert all(len(line) <= 100 for line in text.splitlines())
+
+
+def test_text_keeps_user_text_literal_and_fits_the_width() -> None:
+    report = sample_report()
+    odd = person("Ben [/] Carter", days_since=40, cadence=14, email="ben@example.com")
+    report = report.model_copy(update={"people": [odd, *report.people]})
+    text = text_format.render(report, width=80)
+    assert "Ben [/] Carter" in text
+    assert max(len(line) for line in text.splitlines()) <= 80
 
 
 def _check_limits(messages: list[dict[str, object]]) -> None:
@@ -98,34 +147,38 @@ def test_slack_splits_rather_than_truncates() -> None:
     assert len(messages) > 1
     _check_limits(messages)
     text = json.dumps(messages, ensure_ascii=False)
-    for p in report.people:  # every person made it, none cut off
-        assert f". {slack_format._escape(p.name)}*" in text
+    for item in report.digest.items:  # every item made it, none cut off
+        assert f"*{slack_format._escape(item.name)}*" in text
     assert json.loads(render(report, "slack")) == messages
 
 
 def test_slack_splits_a_text_over_3000_characters() -> None:
     long_reason = "word " * 1500
-    report = sample_report().model_copy(
-        update={"people": [person("Long Reason", days_since=90, cadence=30, reason=long_reason)]}
-    )
+    report = sample_report()
+    items = [report.digest.items[0].model_copy(update={"reason": long_reason})]
+    report = report.model_copy(update={"digest": report.digest.model_copy(update={"items": items})})
     messages = slack_format.messages(report)
     _check_limits(messages)
     joined = "".join(
         b["text"]["text"] for m in messages for b in m["blocks"] if b["type"] == "section"
     )
-    assert joined.count("word") == 2 * 1500  # the lead line repeats the reason
+    assert joined.count("word") == 1500
 
 
 def test_slack_hides_addresses_for_shared_channels() -> None:
     report = sample_report()
-    named_by_address = person(
-        "bob@secret.example",
-        days_since=99,
-        cadence=30,
-        email="bob@secret.example",
-        reason="You last emailed bob@secret.example on 1 Aug.",
-    )
-    report = report.model_copy(update={"people": [*report.people, named_by_address]})
+    items = [
+        *report.digest.items,
+        report.digest.items[1].model_copy(
+            update={
+                "id": "bob",
+                "name": "bob@secret.example",
+                "emails": ["bob@secret.example"],
+                "reason": "You last emailed bob@secret.example on 1 Aug.",
+            }
+        ),
+    ]
+    report = report.model_copy(update={"digest": report.digest.model_copy(update={"items": items})})
     shown = json.dumps(slack_format.messages(report))
     hidden = json.dumps(slack_format.messages(report, hide_addresses=True))
     assert "ada@example.com" in shown

@@ -1,4 +1,5 @@
-"""CSV for spreadsheets: one row per person, the report's order."""
+"""CSV for spreadsheets: one row per person, the report's order; `digest` names the kind of
+those in today's digest."""
 
 from __future__ import annotations
 
@@ -23,6 +24,10 @@ COLUMNS = (
     "emails",
     "phones",
     "reason",
+    "digest",
+    "strength",
+    "snoozed_until",
+    "ignored",
     "id",
 )
 
@@ -31,6 +36,7 @@ def render(report: Report) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
+    kinds = {item.id: item.kind for item in report.digest.items}
     for p in report.model_dump(mode="json")["people"]:
         last = p["last_contact"] or {}
         writer.writerow(
@@ -50,6 +56,10 @@ def render(report: Report) -> str:
                 ";".join(p["emails"]),
                 ";".join(p["phones"]),
                 p["reason"],
+                kinds.get(p["id"], ""),
+                p["strength"],
+                p["snoozed_until"] or "",
+                "yes" if p["ignored"] else "",
                 p["id"],
             ]
         )

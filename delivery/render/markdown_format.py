@@ -1,19 +1,42 @@
-"""Markdown: pastes cleanly into notes, issues and chat."""
+"""Markdown: the digest's sections, then everyone in a table; pastes into notes and chat."""
 
 from __future__ import annotations
 
+from delivery.render import words
 from models.report import Report
 
-_BADGE = {"cold": "🧊 cold", "cooling": "🌤 cooling", "warm": "🔥 warm", "never": "∅ never"}
+_BADGE = {
+    "cold": "🧊 cold",
+    "cooling": "🌤 cooling",
+    "warm": "🔥 warm",
+    "never": "∅ never",
+    "dormant": "💤 dormant",
+}
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _inline(text: str) -> str:
+    """Keep user text literal: Markdown's emphasis and link characters escaped."""
+    for char in "\\`*_[]<>#":
+        text = text.replace(char, "\\" + char)
+    return text
+
+
 def render(report: Report) -> str:
-    lines = [
-        f"# Who to get back in touch with — {report.as_of.isoformat()}",
+    lines = [f"# {words.headline(report)}", "", f"_{words.long_day(report.as_of)}_", ""]
+    for section in words.sections(report):
+        lines += [f"## {section.title}", ""]
+        for card in section.cards:
+            who = f"**{_inline(card.item.name)}**"
+            if card.email:
+                who += f" ({_inline(card.email)})"
+            lines.append(f"- {who} — {_inline(card.item.reason)}")
+        lines.append("")
+    lines += [
+        f"## Everyone, most overdue first ({words.summary_line(report)})",
         "",
         "| # | Person | Status | Days since | Cadence | Why |",
         "| ---: | --- | --- | ---: | ---: | --- |",
@@ -21,8 +44,8 @@ def render(report: Report) -> str:
     for rank, p in enumerate(report.people, 1):
         days = "" if p.days_since is None else str(p.days_since)
         lines.append(
-            f"| {rank} | {_cell(p.name)} | {_BADGE[p.status]} | {days} | "
-            f"{p.cadence_days} d ({p.cadence_source}) | {_cell(p.reason)} |"
+            f"| {rank} | {_cell(_inline(p.name))} | {_BADGE[p.status]} | {days} | "
+            f"{p.cadence_days} d ({p.cadence_source}) | {_cell(_inline(p.reason))} |"
         )
     if not report.people:
         lines.append("| | Nobody yet: sync an account first. | | | | |")

@@ -1,4 +1,4 @@
-"""The digest as Slack Block Kit messages, within Slack's limits.
+"""The digest as Slack Block Kit messages (slack_sdk's block models), within Slack's limits.
 
 Slack rejects a message with more than 50 blocks or a text field over 3,000 characters
 (a header over 150), so the digest is split into several messages — never truncated —
@@ -11,21 +11,30 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from delivery.render import digest
-from models.report import PersonEntry, Report
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from delivery.render import words
+from models.report import Report
 
 MAX_BLOCKS = 50
 MAX_TEXT = 3000
 MAX_HEADER = 150
 _EMOJI = {
-    "cold": ":large_blue_circle:",
-    "cooling": ":large_orange_circle:",
-    "never": ":white_circle:",
-    "warm": ":large_green_circle:",
+    "reply": ":speech_balloon:",
+    "drifting": ":hourglass_flowing_sand:",
+    "new": ":seedling:",
+    "birthday": ":birthday:",
+    "reconnect": ":wave:",
 }
-_SPARK = "▁▂▃▄▅▆▇█"
 
-Block = dict[str, Any]
 Message = dict[str, Any]
 
 
@@ -35,32 +44,15 @@ def _escape(text: str) -> str:
 
 
 def _clean(text: str, hide: bool) -> str:
-    return _escape(digest.hide_addresses(text) if hide else text)
-
-
-def bar(ratio: float | None, width: int = 12) -> str:
-    """Overdue bar on a 0–4× scale, a '|' at each multiple of the cadence."""
-    if ratio is None:
-        return ""
-    per = width // 4
-    filled = round(min(ratio, 4.0) / 4.0 * width)
-    cells = ["▰" if i < filled else "▱" for i in range(width)]
-    return "|".join("".join(cells[i : i + per]) for i in range(0, width, per))
-
-
-def sparkline(values: list[int]) -> str:
-    if not any(values):
-        return ""
-    peak = max(values)
-    return "".join(" " if v == 0 else _SPARK[min(7, round(v / peak * 7))] for v in values)
+    return _escape(words.hide_addresses(text) if hide else text)
 
 
 def _section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+    return SectionBlock(text=MarkdownTextObject(text=text))
 
 
 def _context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+    return ContextBlock(elements=[MarkdownTextObject(text=text)])
 
 
 def _split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
@@ -91,39 +83,29 @@ def _sections(text: str) -> list[Block]:
     return [_section(piece) for piece in _split_text(text)]
 
 
-def person_blocks(
-    rank: int, person: PersonEntry, report: Report, timezone: str, hide: bool
-) -> list[Block]:
-    today = report.as_of
-    status = digest.STATUS_LABEL[person.status]
-    head = f"*{rank}. {_clean(person.name, hide)}*  {_EMOJI[person.status]} {status}"
-    lines = [head, _clean(person.reason, hide)]
-    if person.overdue_ratio is not None:
-        lines.append(
-            f"`{bar(person.overdue_ratio)}` {digest.overdue_phrase(person)} "
-            f"({digest.gap_phrase(person)})"
-        )
-    details = [
-        _escape(f"Last contact: {digest.last_contact_phrase(person, today, timezone)}"),
-        _escape(f"Next meeting: {digest.next_meeting_phrase(person, today, timezone)}"),
-    ]
-    birthday = digest.birthday_soon(person, today)
-    if birthday is not None:
-        details.append(f":birthday: Birthday {_escape(digest.relative_day(birthday, today))}")
-    spark = sparkline(person.contact_days_by_month)
-    if spark:
-        details.append(f"12 months: `{spark}`")
-    if person.emails and not hide:
-        details.append(f"<mailto:{person.emails[0]}|{_escape(person.emails[0])}>")
-    blocks = _sections("\n".join(lines))
-    blocks.extend(_context(piece) for piece in _split_text(" · ".join(details)))
-    return blocks
-
-
 def _header(text: str) -> Block:
     if len(text) > MAX_HEADER:
         text = text[: MAX_HEADER - 1] + "…"
-    return {"type": "header", "text": {"type": "plain_text", "text": text, "emoji": True}}
+    return HeaderBlock(text=PlainTextObject(text=text, emoji=True))
+
+
+def card_blocks(card: words.Card, report: Report, timezone: str, hide: bool) -> list[Block]:
+    name = f"*{_clean(card.item.name, hide)}*"
+    lines = [f"{name} — {_clean(card.item.reason, hide)}"]
+    details = [
+        _clean(f"{label}: {value}", hide)
+        for label, value in words.facts(card, report.as_of, timezone)
+    ]
+    if card.person is not None and card.item.kind == "drifting":
+        spark = words.sparkline(list(card.person.contact_days_by_month))
+        if spark:
+            details.append(f"past year `{spark}`")
+    if card.email and not hide:
+        details.append(f"<mailto:{card.email}|{_escape(card.action)}>")
+    blocks = _sections("\n".join(lines))
+    if details:
+        blocks.extend(_context(piece) for piece in _split_text(" · ".join(details)))
+    return blocks
 
 
 def blocks_for(
@@ -131,22 +113,26 @@ def blocks_for(
 ) -> list[Block]:
     """All blocks of the digest, before splitting into messages."""
     hide = hide_addresses
-    title = digest.headline(report, timezone)  # plain_text: no mrkdwn escaping
-    blocks: list[Block] = [_header(digest.hide_addresses(title) if hide else title)]
-    blocks += _sections(_clean(digest.lead(report, timezone), hide))
-    blocks.append(_context(_escape(digest.count_line(report))))
-    for rank, person in enumerate(report.people, 1):
-        blocks.append({"type": "divider"})
-        blocks += person_blocks(rank, person, report, timezone, hide)
-    soon = digest.upcoming(report, timezone)
+    title = words.headline(report)  # plain_text: no mrkdwn escaping
+    blocks: list[Block] = [_header(words.hide_addresses(title) if hide else title)]
+    summary = f"{words.long_day(report.as_of)} · {words.summary_line(report)}"
+    blocks.append(_context(_escape(summary)))
+    for section in words.sections(report):
+        blocks.append(DividerBlock())
+        blocks += _sections(f"{_EMOJI[section.kind]} *{_escape(section.title)}*")
+        for card in section.cards:
+            blocks += card_blocks(card, report, timezone, hide)
+    if not report.digest.items:
+        blocks += _sections("Nobody needs a message from you today.")
+    soon = words.upcoming(report, timezone)
     if soon:
-        blocks.append({"type": "divider"})
+        blocks.append(DividerBlock())
         items = "\n".join(
             f"{':birthday:' if u.kind == 'birthday' else ':calendar:'} "
             f"{_clean(u.text(timezone), hide)}"
             for u in soon
         )
-        blocks += _sections(f"*Upcoming in the next {digest.UPCOMING_DAYS} days*\n{items}")
+        blocks += _sections(f"*Coming up in the next {words.UPCOMING_DAYS} days*\n{items}")
     return blocks
 
 
@@ -158,8 +144,8 @@ def messages(
     chunks: list[list[Block]] = [[]]
     group: list[Block] = []
     groups: list[list[Block]] = []
-    for block in blocks:  # a divider starts a new group (one person, or Upcoming)
-        if block["type"] == "divider" and group:
+    for block in blocks:  # a divider starts a new group (one section, or Coming up)
+        if block.type == "divider" and group:
             groups.append(group)
             group = []
         group.append(block)
@@ -173,16 +159,16 @@ def messages(
             if len(chunks[-1]) >= budget:
                 chunks.append([])
             chunks[-1].append(block)
-    fallback = digest.headline(report, timezone)
+    fallback = words.headline(report)
     if hide_addresses:
-        fallback = digest.hide_addresses(fallback)
+        fallback = words.hide_addresses(fallback)
     total = len(chunks)
     out: list[Message] = []
     for index, chunk in enumerate(chunks, 1):
         if total > 1:
             chunk = [*chunk, _context(f"Part {index} of {total}")]
         text = fallback if index == 1 else f"{fallback} (part {index} of {total})"
-        out.append({"text": _escape(text), "blocks": chunk})
+        out.append({"text": _escape(text), "blocks": [block.to_dict() for block in chunk]})
     return out
 
 
