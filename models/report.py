@@ -127,11 +127,13 @@ def build_report(
     limit: int | None = None,
 ) -> Report:
     day, cutoff = cutoff_for(as_of, config.report.timezone, now)
-    with _cyclic_gc_paused(), store.session() as session:
-        people, facts = _collect(session, config, day, cutoff)
-        history = delivered_history(session, day, config.digest.repeat_after_days)
-    digest = build_digest(facts, as_of=day, settings=config.digest, history=history)
-    people.sort(key=lambda p: sort_key(p.status, p.overdue_ratio, p.name))
+    with _cyclic_gc_paused():
+        with store.session() as session:
+            people, facts = _collect(session, config, day, cutoff)
+            history = delivered_history(session, day, config.digest.repeat_after_days)
+        digest = build_digest(facts, as_of=day, settings=config.digest, history=history)
+        del facts
+        people.sort(key=lambda p: sort_key(p.status, p.overdue_ratio, p.name))
     named = {item.id for item in digest.items}
     digest_people = {p.id: p for p in people if p.id in named}
     if limit is not None:
