@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from connectors import gmail, ics, mbox, outlook, vcard
+from connectors import gcal, gcontacts, gmail, ics, mbox, outlook, vcard
 from connectors.base import Connector, Me
 from connectors.source import DEFAULT_OPTIONS, AnySource, BuildOptions
 from models.settings import AccountSettings
@@ -23,6 +23,8 @@ SOURCES: tuple[AnySource, ...] = (
     ics.SOURCE,
     gmail.SOURCE,
     outlook.SOURCE,
+    gcal.SOURCE,
+    gcontacts.SOURCE,
 )
 
 _added: list[AnySource] = []  # only through `registered`, below

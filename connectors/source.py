@@ -47,17 +47,27 @@ DEFAULT_OPTIONS = BuildOptions()
 
 @dataclass(frozen=True, slots=True)
 class AuthFlag:
-    """A yes/no option of a source's login, shown as `--<name>` on `keepwarm auth <kind>`."""
+    """A yes/no option of a source's login, shown as `--<name>` (underscores as dashes) on
+    `keepwarm auth <command>`; `name` is a Python identifier (`no_browser`)."""
 
     name: str
     help: str
 
 
+def _print(line: str) -> None:
+    print(line, flush=True)
+
+
 @dataclass(frozen=True, slots=True)
 class AuthRequest:
-    """What `keepwarm auth <kind> ACCOUNT` was asked for: which of the source's flags are on."""
+    """What `keepwarm auth <command> ACCOUNT` was asked for: which flags are on, the config's
+    other accounts (`peers`: a login may serve several, e.g. every Google account sharing one
+    token file), and how to talk to the user while it waits (`say` a line, `ask` for one)."""
 
     flags: frozenset[str] = frozenset()
+    peers: tuple[AccountSettings, ...] = ()
+    say: Callable[[str], None] = _print
+    ask: Callable[[str], str] = input
 
     def flag(self, name: str) -> bool:
         return name in self.flags
@@ -65,11 +75,18 @@ class AuthRequest:
 
 @dataclass(frozen=True, slots=True)
 class Auth(Generic[AccountT]):
-    """A source's interactive login. `run` returns the line to print (where the token went)."""
+    """A source's interactive login. `run` returns the line to print (where the token went).
+
+    `command` names the login (`keepwarm auth <command>`; default: the source's kind) and
+    `aliases` other names for it. Sources that declare the same command share one login: its
+    accounts are any of theirs, its flags the union of theirs (e.g. `auth google` for gmail,
+    gcal and gcontacts accounts)."""
 
     run: Callable[[AccountT, AuthRequest], str]
     help: str
     flags: tuple[AuthFlag, ...] = ()
+    command: str = ""
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +97,12 @@ class AuthCommand:
     help: str
     flags: tuple[AuthFlag, ...]
     run: Callable[[AccountSettings, AuthRequest], str]
+    command: str = ""
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.command or self.kind
 
 
 def no_limit(_account: AccountSettings) -> None:
@@ -147,4 +170,4 @@ class Source(Generic[AccountT]):
         def run(account: AccountSettings, request: AuthRequest) -> str:
             return auth.run(self.own(account), request)
 
-        return AuthCommand(self.kind, auth.help, auth.flags, run)
+        return AuthCommand(self.kind, auth.help, auth.flags, run, auth.command, auth.aliases)

@@ -100,7 +100,7 @@ class Batch:
 
     interactions: list[Interaction] = field(default_factory=list)
     cards: list[ContactCard] = field(default_factory=list)
-    removed_keys: list[str] = field(default_factory=list)
+    removed_keys: list[str] = field(default_factory=list)  # interactions or cards gone
     skipped: list[Skip] = field(default_factory=list)
     cursor: str | None = None
     seen: int = 0

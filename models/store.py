@@ -185,6 +185,7 @@ class Store:
             result.inserted, result.updated = ins, upd
             if batch.removed_keys:
                 result.removed = _remove(session, batch.removed_keys)
+                result.removed += _remove_cards(session, batch.removed_keys)
             if batch.sweep is not None and batch.round is not None:
                 result.removed += _sweep(session, batch.sweep, batch.round)
             refresh_contacts(session, rules, ids)
@@ -377,6 +378,16 @@ def _remove(session: Session, keys: Sequence[str]) -> int:
             session.execute(delete(ParticipantRow).where(ParticipantRow.interaction_id.in_(ids)))
             session.execute(delete(InteractionRow).where(InteractionRow.id.in_(ids)))
             removed += len(ids)
+    return removed
+
+
+def _remove_cards(session: Session, keys: Sequence[str]) -> int:
+    """Cards gone at the source (a contact deleted in an incremental read), as a sweep would."""
+    removed = 0
+    for start in range(0, len(keys), 500):
+        chunk = list(keys[start : start + 500])
+        done = session.execute(delete(CardRow).where(CardRow.key.in_(chunk)))
+        removed += int(getattr(done, "rowcount", 0) or 0)
     return removed
 
 

@@ -1,8 +1,10 @@
-"""Turning one calendar occurrence into an Interaction — shared by .ics and Outlook.
+"""Turning one calendar occurrence into an Interaction — shared by .ics, Outlook and Google
+Calendar.
 
-One roster rule for both sources: you are never a participant, rooms and resources are
-never people, declined attendees are kept but flagged (so they do not count), and the
-group size is everyone else who is a person.
+One roster rule for all: you are never a participant, rooms and resources are never people,
+declined attendees are kept but flagged (so they do not count), and the group size is everyone
+else who is a person — or, when the source cut the guest list short (Google's
+`attendeesOmitted`), `TRUNCATED_GROUP`: a big meeting whatever `max_meeting_size` says.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from models.identity import normalize_email
 from models.records import Interaction, Participant, Role
 
 DECLINED = frozenset({"declined", "decline"})
+# The group size of a meeting whose guest list the source truncated: larger than any sensible
+# `max_meeting_size`, and still a 32-bit integer for PostgreSQL's INTEGER column.
+TRUNCATED_GROUP = 2**31 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +32,7 @@ class Attendee:
     response: str = ""  # accepted / tentative / declined / needs-action / none …
     resource: bool = False
     organizer: bool = False
+    is_me: bool = False  # the source says this entry is you (Google's `self`), whatever address
 
 
 def looks_like_resource(address: str, name: str | None) -> bool:
@@ -48,8 +54,10 @@ def meeting_interaction(
     i_organize: bool | None = None,
     subject: str | None = None,
     thread_id: str | None = None,
+    truncated: bool = False,
 ) -> Interaction:
-    """`my_response` / `i_organize` override what the attendee list says about you."""
+    """`my_response` / `i_organize` override what the attendee list says about you;
+    `truncated`: the source left guests out, so this is a big meeting."""
     participants: dict[str, Participant] = {}
     my_declined = False
     organizer_is_me = bool(i_organize)
@@ -58,7 +66,7 @@ def meeting_interaction(
         if address is None:
             continue
         response = attendee.response.strip().lower()
-        if address in me.emails:
+        if attendee.is_me or address in me.emails:
             if attendee.organizer:
                 organizer_is_me = True
             elif response in DECLINED:
@@ -86,7 +94,7 @@ def meeting_interaction(
         channel="meeting",
         direction="mutual",
         participants=people,
-        group_size=len(people),
+        group_size=TRUNCATED_GROUP if truncated else len(people),
         cancelled=cancelled,
         declined=my_declined,
         subject=subject if me.store_subjects else None,

@@ -4,8 +4,9 @@ the source's declaration. Google's client libraries load only in `build` and the
 from __future__ import annotations
 
 from connectors.base import Connector, Me
+from connectors.common.google_account import google_auth
 from connectors.gmail.settings import GmailAccount
-from connectors.source import Auth, AuthFlag, AuthRequest, BuildOptions, Source
+from connectors.source import BuildOptions, Source
 
 
 def build(account: GmailAccount, me: Me, options: BuildOptions) -> Connector:
@@ -19,21 +20,10 @@ def limit_key(account: GmailAccount) -> str:
     return f"gmail-user-{account.address}"
 
 
-def login(account: GmailAccount, request: AuthRequest) -> str:
-    from connectors.gmail.auth import run_auth
-
-    path = run_auth(account, send=request.flag("send"))
-    return f"token saved to {path} (mode 0600)"
-
-
 SOURCE = Source(
     kind="gmail",
     settings=GmailAccount,
     build=build,
     limit_key=limit_key,
-    auth=Auth(
-        login,
-        help="Installed-app OAuth for a Gmail account; stores the token file 0600.",
-        flags=(AuthFlag("send", "Also allow sending the report (gmail.send)."),),
-    ),
+    auth=google_auth(GmailAccount),
 )

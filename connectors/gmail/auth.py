@@ -1,20 +1,20 @@
-"""`keepwarm auth gmail ACCOUNT`: the installed-app OAuth flow, token saved 0600.
+"""`keepwarm auth gmail ACCOUNT`: now the one Google login (connectors.common.google_login).
 
 Scope `gmail.metadata` by default (no bodies, ever); `gmail.readonly` when the account asks;
-`gmail.send` added when the account also delivers the report.
+`gmail.send` added when the account also delivers the report; and the scopes of every gcal /
+gcontacts account sharing the token file.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
-from google.oauth2.credentials import Credentials
-from google_auth_oauthlib.flow import InstalledAppFlow
-
-from connectors.errors import FatalError
-from connectors.gmail.client import SCOPES, SEND_SCOPE, save_credentials
-from connectors.gmail.settings import GmailAccount
-from models.paths import expand
+from connectors.common.google_login import login
+from connectors.gmail.client import SEND_SCOPE
+from connectors.gmail.settings import SCOPES, GmailAccount
+from connectors.source import AuthRequest
+from models.settings import AccountSettings
 
 
 def scopes_for(account: GmailAccount, send: bool = False) -> list[str]:
@@ -22,22 +22,16 @@ def scopes_for(account: GmailAccount, send: bool = False) -> list[str]:
     return [*scopes, SEND_SCOPE] if send else scopes
 
 
-def run_auth(account: GmailAccount, send: bool = False, *, open_browser: bool = True) -> Path:
-    """Run the browser consent flow and write the authorized-user token file (0600)."""
-    if not account.client_secrets_file:
-        raise FatalError(
-            account.name,
-            "set `client_secrets_file` to the OAuth client JSON (Desktop app) from Google Cloud",
-        )
-    secrets = expand(account.client_secrets_file)
-    if not secrets.exists():
-        raise FatalError(account.name, f"client secrets file {secrets} not found")
-    flow = InstalledAppFlow.from_client_secrets_file(str(secrets), scopes=scopes_for(account, send))
-    creds = flow.run_local_server(
-        host="localhost", port=0, open_browser=open_browser, authorization_prompt_message=""
-    )
-    if not isinstance(creds, Credentials):
-        raise FatalError(account.name, "the OAuth flow returned no user credentials")
-    path = account.token_path()
-    save_credentials(path, creds)
-    return path
+def run_auth(
+    account: GmailAccount,
+    send: bool = False,
+    *,
+    open_browser: bool = True,
+    peers: Sequence[AccountSettings] = (),
+) -> Path:
+    """Run the consent flow and write the authorized-user token file (0600)."""
+    flags = {"send"} if send else set()
+    if not open_browser:
+        flags.add("no_browser")
+    login(account, AuthRequest(frozenset(flags), peers=tuple(peers)))
+    return account.token_path()

@@ -8,11 +8,8 @@ google-auth replaces a token file's `token_uri` with Google's on load; we put it
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any, TypeVar
 
 import httplib2
@@ -23,15 +20,14 @@ from googleapiclient.discovery import build as build_service
 from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest, HttpRequest
 
+from connectors.common.google import load_credentials as shared_load_credentials
+from connectors.common.google import save_credentials
+from connectors.common.google_account import GMAIL_SEND
 from connectors.errors import AuthError, FatalError, RetriableError
 from connectors.gmail.quota import COSTS, Backoff, Meter, TokenBucket, error_reason, is_retriable
 from connectors.gmail.settings import GmailAccount
 
-SCOPES = {
-    "metadata": "https://www.googleapis.com/auth/gmail.metadata",
-    "readonly": "https://www.googleapis.com/auth/gmail.readonly",
-}
-SEND_SCOPE = "https://www.googleapis.com/auth/gmail.send"
+SEND_SCOPE = GMAIL_SEND
 MAX_BATCH = 50  # Google allows 100 calls per batch and recommends at most 50.
 
 
@@ -40,40 +36,8 @@ def reauth_hint(account: str) -> str:
 
 
 def load_credentials(account: GmailAccount) -> Credentials:
-    """The token file written by `keepwarm auth gmail`, with its own token_uri kept."""
-    path = account.token_path()
-    try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise AuthError(
-            account.name, f"no token file at {path}; {reauth_hint(account.name)}"
-        ) from exc
-    except (OSError, ValueError) as exc:
-        raise AuthError(
-            account.name, f"token file {path} is unreadable; {reauth_hint(account.name)}"
-        ) from exc
-    try:
-        creds = Credentials.from_authorized_user_info(info)  # type: ignore[no-untyped-call]
-    except ValueError as exc:
-        raise AuthError(
-            account.name, f"token file {path} is incomplete; {reauth_hint(account.name)}"
-        ) from exc
-    if info.get("token_uri") and creds.token_uri != info["token_uri"]:
-        # google-auth "always overrides" the file's token_uri: put it back.
-        creds = creds.with_token_uri(info["token_uri"])
-    assert isinstance(creds, Credentials)
-    return creds
-
-
-def save_credentials(path: Path, creds: Credentials) -> None:
-    """Write the authorized-user JSON readable by its owner only (0600), atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(creds.to_json())  # type: ignore[no-untyped-call]
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    """The token file written by `keepwarm auth google` (or `auth gmail`), its token_uri kept."""
+    return shared_load_credentials(account.token_path(), account.name, reauth_hint(account.name))
 
 
 _T = TypeVar("_T")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
-from models.paths import config_home, expand
-from models.settings import AccountSettings, Strict
+from connectors.common.google_account import GMAIL_METADATA, GMAIL_READONLY, GoogleAccount
+from models.settings import Strict
+
+SCOPES = {"metadata": GMAIL_METADATA, "readonly": GMAIL_READONLY}
 
 
 class GmailQuota(Strict):
@@ -14,17 +15,16 @@ class GmailQuota(Strict):
     costs: Literal["2026", "legacy"] = "2026"
 
 
-class GmailAccount(AccountSettings):
+class GmailAccount(GoogleAccount):
+    """`token_file` / `client_secrets_file`: see GoogleAccount (the grant may be shared with
+    the same user's gcal and gcontacts accounts)."""
+
     kind: Literal["gmail"]
     address: str
     api_endpoint: str = "https://gmail.googleapis.com"
-    token_file: str = ""
-    client_secrets_file: str = ""
     scope: Literal["metadata", "readonly"] = "metadata"
     quota: GmailQuota = GmailQuota()
     lookback_days: int = 10 * 365
 
-    def token_path(self) -> Path:
-        if self.token_file:
-            return expand(self.token_file)
-        return config_home() / "keepwarm" / "tokens" / f"{self.name}.json"
+    def needed_scopes(self) -> tuple[str, ...]:
+        return (SCOPES[self.scope],)

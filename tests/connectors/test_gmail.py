@@ -132,6 +132,12 @@ def _shared(name: str, bad: bool) -> FakeGmail:
 
 class TestGmailContract(ConnectorContract):
     source = "gmail"
+    access_fix = "keepwarm auth gmail personal"
+
+    def make_connector_without_access(self, tmp_path: Path) -> GmailConnector:
+        conn = connector(_shared("good", False), tmp_path)
+        conn.config.token_path().unlink()
+        return conn
 
     def make_connector(self, tmp_path: Path) -> GmailConnector:
         return connector(_shared("good", False), tmp_path, batch_size=40)

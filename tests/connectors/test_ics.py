@@ -78,6 +78,10 @@ def interactions(batches: list[Batch]) -> list[Interaction]:
 
 class TestIcsContract(ConnectorContract):
     source = "ics"
+    access_fix = "fix `path`"
+
+    def make_connector_without_access(self, tmp_path: Path) -> Connector:
+        return connector(tmp_path / "gone.ics")
 
     def make_connector(self, tmp_path: Path) -> Connector:
         (tmp_path / "a.ics").write_text(generated(10), encoding="utf-8")

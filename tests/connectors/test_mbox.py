@@ -98,6 +98,10 @@ def one(tmp_path: Path, text: str, name: str = "one.mbox", me: Me = ME) -> Inter
 
 class TestMboxContract(ConnectorContract):
     source = "mbox"
+    access_fix = "fix `path`"
+
+    def make_connector_without_access(self, tmp_path: Path) -> Connector:
+        return connector(tmp_path / "gone.mbox")
 
     def make_connector(self, tmp_path: Path) -> Connector:
         path = tmp_path / "mail.mbox"

@@ -163,6 +163,12 @@ def change_between_runs(cal: SyntheticCalendar, delete: bool = True) -> None:
 
 class TestOutlookContract(ConnectorContract):
     source = "outlook"
+    access_fix = "keepwarm auth outlook work"
+
+    def make_connector_without_access(self, tmp_path: Path) -> OutlookConnector:
+        account = self.world.delegated("work", "nocache@firm.example")
+        account.token_cache_path().unlink()
+        return connector(account)
 
     @pytest.fixture(autouse=True)
     def _world(self, world: World) -> None:

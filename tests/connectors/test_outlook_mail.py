@@ -137,6 +137,12 @@ def contacts(store: Store, prefix: str = PREFIX) -> set[tuple[str, str]]:
 
 class TestOutlookMailContract(ConnectorContract):
     source = "outlook"
+    access_fix = "keepwarm auth outlook work"
+
+    def make_connector_without_access(self, tmp_path: Path) -> OutlookConnector:
+        account = self.world.delegated("work", "nocache@firm.example")
+        account.token_cache_path().unlink()
+        return connector(account)
 
     @pytest.fixture(autouse=True)
     def _world(self, world: World) -> None:

@@ -74,6 +74,10 @@ def one(tmp_path: Path, text: str | bytes, name: str = "one.vcf") -> ContactCard
 
 class TestVcardContract(ConnectorContract):
     source = "vcard"
+    access_fix = "fix `path`"
+
+    def make_connector_without_access(self, tmp_path: Path) -> Connector:
+        return connector(tmp_path / "gone.vcf")
 
     def make_connector(self, tmp_path: Path) -> Connector:
         path = tmp_path / "export.vcf"

@@ -1,0 +1,39 @@
+"""Google Calendar (v3) through google-api-python-client: every meeting occurrence of the
+configured calendars, a full read once, then `syncToken` changes — the source's declaration.
+Google's client libraries load only in `build` and the login."""
+
+from __future__ import annotations
+
+import hashlib
+
+from connectors.base import Connector, Me
+from connectors.common.google_account import google_auth
+from connectors.gcal.settings import GcalAccount
+from connectors.source import BuildOptions, Source
+
+
+def build(account: GcalAccount, me: Me, options: BuildOptions) -> Connector:
+    from connectors.gcal.connector import GcalConnector
+
+    return GcalConnector(account, me, batch_size=options.batch_size, now=options.now)
+
+
+def grant_key(account: GcalAccount) -> str:
+    """One Google grant (a token file) is one user of one OAuth client's project."""
+    path = str(account.token_path())
+    return f"{account.token_path().stem}-{hashlib.sha1(path.encode()).hexdigest()[:8]}"
+
+
+def limit_key(account: GcalAccount) -> str:
+    """Calendar's quotas are per project and per user per project, apart from Gmail's: one
+    Calendar sync per grant at a time; Gmail and People syncs of the same user run alongside."""
+    return f"google-calendar-{grant_key(account)}"
+
+
+SOURCE = Source(
+    kind="gcal",
+    settings=GcalAccount,
+    build=build,
+    limit_key=limit_key,
+    auth=google_auth(GcalAccount),
+)

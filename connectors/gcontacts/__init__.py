@@ -1,0 +1,34 @@
+"""Google Contacts through the People API (v1): your contacts as cards, their contact groups as
+categories (so tiers match group names, as vCard CATEGORIES do) — the source's declaration.
+Google's client libraries load only in `build` and the login."""
+
+from __future__ import annotations
+
+import hashlib
+
+from connectors.base import Connector, Me
+from connectors.common.google_account import google_auth
+from connectors.gcontacts.settings import GcontactsAccount
+from connectors.source import BuildOptions, Source
+
+
+def build(account: GcontactsAccount, me: Me, options: BuildOptions) -> Connector:
+    from connectors.gcontacts.connector import GcontactsConnector
+
+    return GcontactsConnector(account, me, batch_size=options.batch_size)
+
+
+def limit_key(account: GcontactsAccount) -> str:
+    """People's read quota is per user per project: one People sync per grant at a time."""
+    path = str(account.token_path())
+    grant = f"{account.token_path().stem}-{hashlib.sha1(path.encode()).hexdigest()[:8]}"
+    return f"google-people-{grant}"
+
+
+SOURCE = Source(
+    kind="gcontacts",
+    settings=GcontactsAccount,
+    build=build,
+    limit_key=limit_key,
+    auth=google_auth(GcontactsAccount),
+)
