@@ -22,7 +22,12 @@ from models.settings import AccountSettings
 
 def commands(sources: Iterable[AnySource]) -> typer.Typer:
     """The `auth` group: a command per source with a login, named by its kind."""
-    group = typer.Typer(help="Connect an account (interactive OAuth).", no_args_is_help=True)
+    group = typer.Typer(
+        help="Connect an account (interactive OAuth).",
+        no_args_is_help=True,
+        rich_markup_mode=None,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
     for source in sources:
         command = source.auth_command()
         if command is not None:

@@ -1,4 +1,8 @@
-"""Prefect flows that sync accounts: one task per account, batches stored as they arrive."""
+"""Prefect flows that sync accounts: one task per account, batches stored as they arrive.
+
+Names are unique: the flows `sync-all`, `sync-account` and `backfill`, the task `sync`
+(runs named `sync <account>`). Each run is tagged `keepwarm`; a deployment adds its own tags.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,9 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from ingest import sync as loop
 from ingest.policy import retry_only_transient
-from ingest.sync import SyncSummary, sync_account_now
+from ingest.sync import SyncProgress, SyncStopped, control_for, sync_account_now
 from models.config import load_config
 from models.store import Store
 
@@ -23,7 +28,7 @@ class SyncFailed(RuntimeError):
 
 
 @task(
-    name="sync-account",
+    name="sync",
     task_run_name="sync {account}",
     retries=3,
     retry_delay_seconds=[10, 60, 300],
@@ -39,15 +44,27 @@ def sync_account_task(
     store = Store(config.store.url)
     window = (since, until) if since is not None or until is not None else None
     logger = get_run_logger()
+    local = loop.process_control  # the CLI's stop event and progress display, when in-line
+    logged = [0.0]
 
-    def progress(_batch: object, summary: SyncSummary) -> None:
-        if summary.batches % 20 == 0:
-            logger.info("%s: %d batches, %d records read", account, summary.batches, summary.seen)
+    def log_progress(progress: SyncProgress) -> None:
+        if progress.elapsed - logged[0] >= 30:  # a line every 30 s in the run's logs
+            logged[0] = progress.elapsed
+            logger.info("%s: %d records read, %d batches", account, progress.seen, progress.batches)
 
+    control = control_for(
+        config,
+        on_progress=local.on_progress if local and local.on_progress else log_progress,
+    )
+    if local is not None:
+        control.stop = local.stop
     try:
         summary = sync_account_now(
-            config, store, account, window, on_batch=progress, on_event=logger.warning
+            config, store, account, window, on_event=logger.warning, control=control
         )
+    except SyncStopped as stopped:
+        logger.error("%s", stopped)
+        raise
     finally:
         store.close()
     logger.info(

@@ -25,12 +25,9 @@ from googleapiclient.http import BatchHttpRequest, HttpRequest
 
 from connectors.errors import AuthError, FatalError, RetriableError
 from connectors.gmail.quota import COSTS, Backoff, Meter, TokenBucket, error_reason, is_retriable
+from connectors.gmail.settings import SCOPES as SCOPES
 from connectors.gmail.settings import GmailAccount
 
-SCOPES = {
-    "metadata": "https://www.googleapis.com/auth/gmail.metadata",
-    "readonly": "https://www.googleapis.com/auth/gmail.readonly",
-}
 SEND_SCOPE = "https://www.googleapis.com/auth/gmail.send"
 MAX_BATCH = 50  # Google allows 100 calls per batch and recommends at most 50.
 

@@ -8,6 +8,11 @@ from typing import Literal
 from models.paths import config_home, expand
 from models.settings import AccountSettings, Strict
 
+SCOPES = {
+    "metadata": "https://www.googleapis.com/auth/gmail.metadata",
+    "readonly": "https://www.googleapis.com/auth/gmail.readonly",
+}
+
 
 class GmailQuota(Strict):
     units_per_second: float = 100.0
