@@ -82,8 +82,9 @@ def parse_moment(value: str | None, option: str, timezone: str) -> datetime:
     zone = ZoneInfo(timezone)
     try:
         if len(value) == 10:
-            moment = datetime.combine(date.fromisoformat(value), time(12), zone)
-            return min(moment.astimezone(UTC), now)
+            day = date.fromisoformat(value)
+            moment = datetime.combine(day, time(12), zone).astimezone(UTC)
+            return min(moment, now) if day == now.astimezone(zone).date() else moment
         parsed = datetime.fromisoformat(value)
     except ValueError:
         fail(f"{option} {value!r} is neither a date ({DATE_HELP}) nor a datetime", 2)

@@ -15,7 +15,7 @@ class OutlookAccount(AccountSettings):
     kind: Literal["outlook"]
     authority: str = "https://login.microsoftonline.com/common"
     graph_endpoint: str = "https://graph.microsoft.com/v1.0"
-    client_id: str = ""
+    client_id: str = Field(default="", validate_default=True)
     mode: Literal["delegated", "app"] = "delegated"
     token_cache: str = ""
     tenant_id: str = ""
