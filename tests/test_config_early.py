@@ -66,7 +66,8 @@ MALFORMED: list[tuple[str, str, str]] = [
     ),
     (
         "duplicate accounts",
-        '[[accounts]]\nname = "a"\nkind = "vcard"\npath = "x"\n[[accounts]]\nname = "a"\nkind = "vcard"\npath = "y"\n',
+        '[[accounts]]\nname = "a"\nkind = "vcard"\npath = "x"\n'
+        '[[accounts]]\nname = "a"\nkind = "vcard"\npath = "y"\n',
         "unique",
     ),
     ("accounts not a list", 'accounts = "vcard"\n', "accounts"),

@@ -162,7 +162,7 @@ def test_unmerge_restores_overrides_and_actions(book: list[str]) -> None:
     assert run("people", "merge", "Daniel", "Ben", *book)[0] == 0
     assert run("people", "unmerge", "Daniel", *book)[0] == 0
     assert listed(book) == before
-    code, output = run("people", "show", "Ben", *book)
+    _, output = run("people", "show", "Ben", *book)
     assert "ignore" in output and "unmerge" in output
 
 
