@@ -39,10 +39,10 @@ class _Detail(ProgressColumn):
     def render(self, task: Task) -> Text:
         f = task.fields
         parts = [f"{f.get('seen', 0):,} records"]
-        if f.get("total"):
+        if task.total:
             unit = f.get("unit", "")
-            done = _size(f.get("done") or 0, unit)
-            total = _size(f["total"], unit)
+            done = _size(task.completed, unit)
+            total = _size(task.total, unit)
             parts.append(f"{done} of {total}" + ("" if unit == "bytes" else f" {unit}"))
         eta = f.get("eta")
         if eta is not None:
