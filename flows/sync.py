@@ -6,7 +6,7 @@ Names are unique: the flows `sync-all`, `sync-account` and `backfill`, the task 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -81,14 +81,14 @@ def sync_account_task(
     return summary.as_dict()
 
 
-@flow(name="sync-account", log_prints=True)
+@flow(name="sync-account", flow_run_name="sync-{account}", log_prints=True)
 def sync_account(config_path: str, account: str) -> dict[str, Any]:
     """Incremental sync of one account from its saved cursor."""
     result: dict[str, Any] = sync_account_task(config_path, account)
     return result
 
 
-@flow(name="backfill")
+@flow(name="backfill", flow_run_name="backfill-{account}")
 def backfill(
     config_path: str, account: str, since: datetime | None = None, until: datetime | None = None
 ) -> dict[str, Any]:
@@ -97,7 +97,11 @@ def backfill(
     return result
 
 
-@flow(name="sync-all", task_runner=ThreadPoolTaskRunner(max_workers=4))  # type: ignore[arg-type]
+@flow(
+    name="sync-all",
+    flow_run_name=lambda: f"sync-all-{datetime.now(UTC):%Y-%m-%d-%H%M}",
+    task_runner=ThreadPoolTaskRunner(max_workers=4),  # type: ignore[arg-type]
+)
 def sync_all(config_path: str, accounts: list[str] | None = None) -> list[dict[str, Any]]:
     """All (or the named) accounts concurrently; one failing account does not stop the rest."""
     config = load_config(config_path)
