@@ -49,7 +49,18 @@ def _command(command: AuthCommand) -> Callable[..., None]:
     # typer reads parameters from the signature: ACCOUNT, the source's flags, then --config.
     keyword = inspect.Parameter.KEYWORD_ONLY
     parameters = [
-        inspect.Parameter("account", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str),
+        inspect.Parameter(
+            "account",
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            annotation=Annotated[
+                str,
+                typer.Argument(
+                    metavar="ACCOUNT",
+                    help=f'The name of a kind = "{command.kind}" [[accounts]] entry.',
+                    show_default=False,
+                ),
+            ],
+        ),
         *(
             inspect.Parameter(
                 flag.name,
