@@ -226,3 +226,50 @@ def test_doctor_checks_config_store_accounts_and_prefect(tmp_path: Path) -> None
     result = runner.invoke(app, ["doctor", "--config", str(path)], env=env)
     assert result.exit_code == 0, result.output
     assert "all good" in result.output
+
+
+def test_auth_outlook_with_an_empty_client_id_never_reaches_the_network(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[[accounts]]\nname = "work"\nkind = "outlook"\nclient_id = ""\n')
+    result = runner.invoke(app, ["auth", "outlook", "work", "--config", str(path)])
+    assert result.exit_code == 2 and "client_id is empty" in result.output
+
+
+def test_international_addresses_are_welcome(tmp_path: Path) -> None:
+    config = config_from_dict(
+        {"me": {"emails": ["jörg@bücher.example", "用户@例子.中国"], "default_region": "de"}}
+    )
+    assert config.me.emails == ["jörg@bücher.example", "用户@例子.中国"]
+    assert config.me.default_region == "DE"
+    from models.identity import normalize_email
+
+    assert normalize_email("Jörg@Bücher.example") == "jörg@bücher.example"
+    assert normalize_email("not an address") is None
+
+
+def test_an_unauthorized_account_is_one_line_and_fast(tmp_path: Path) -> None:
+    import time
+
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f'[store]\nurl = "sqlite:///{tmp_path / "kw.db"}"\n'
+        '[[accounts]]\nname = "personal"\nkind = "gmail"\naddress = "me@example.com"\n'
+        f'token_file = "{tmp_path / "none.json"}"\n'
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    started = time.monotonic()
+    done = subprocess.run(
+        [str(BIN / "keepwarm"), "sync", "--config", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    elapsed = time.monotonic() - started
+    assert done.returncode == 1
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert lines == [
+        f"error: account 'personal': not authorized yet (no token at {tmp_path / 'none.json'}); "
+        "run `keepwarm auth gmail personal`"
+    ], done.stderr
+    assert elapsed < 10, elapsed

@@ -279,3 +279,31 @@ def test_the_sync_config_sets_deadline_and_stall(tmp_path: Path) -> None:
     assert (control.deadline_s, control.stall_s) == (300, 30)
     default = control_for(config_from_dict({}))
     assert default.deadline_s == 2 * 3600
+
+
+def test_gmail_reports_its_sent_threads_against_their_total(tmp_path: Path) -> None:
+    """Gmail's backfill knows how many sent threads it will read: progress has an end."""
+    from connectors.gmail.connector import GmailConnector
+    from connectors.source import Progress
+    from tests.connectors.test_gmail import FAST, account_for
+    from tests.fakes.gmail_server import ME, Clock, FakeGmail, generate_mailbox
+
+    with FakeGmail(units_per_second=None, clock=Clock(virtual=True)) as fake:
+        generate_mailbox(fake, messages=300, seed=3)
+        account = account_for(fake, tmp_path)
+        got: list[Progress] = []
+        connector = GmailConnector(
+            account,
+            Me(frozenset({ME})),
+            batch_size=100,
+            sleep=fake.clock.sleep,
+            clock=fake.clock.now,
+            progress=False,
+            report=got.append,
+        )
+        batches = list(connector.batches(None))
+    assert batches and FAST
+    threads = [p for p in got if p.unit == "sent threads"]
+    assert threads and threads[-1].done == threads[-1].total and threads[-1].total > 0
+    assert [p.done for p in threads] == sorted(p.done for p in threads)
+    assert any(p.unit == "messages" and p.total is None for p in got)
