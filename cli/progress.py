@@ -14,13 +14,15 @@ import signal
 import threading
 from collections.abc import Iterator
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn
 from rich.text import Text
 
 from cli.output import err, say
-from ingest.sync import SyncProgress
+
+if TYPE_CHECKING:
+    from ingest.sync import SyncProgress
 
 
 def _size(value: float, unit: str) -> str:
