@@ -132,14 +132,43 @@ def backfill(
     problems = preflight(cfg, [account])
     if problems:
         fail(problems[0], 1)
-    prefect_env()
-    from flows.sync import backfill as backfill_flow
 
     def at(day: date | None) -> datetime | None:
         return datetime.combine(day, datetime.min.time(), UTC) if day else None
+
+    if not prefect_configured():
+        print_summaries([_backfill_here(cfg, account, at(start), at(end))])
+        return
+    prefect_env()
+    from flows.sync import backfill as backfill_flow
 
     try:
         result = backfill_flow(config_path(config, cfg), account, at(start), at(end))
     except Exception as exc:
         fail(str(exc), 1)
     print_summaries([result])
+
+
+def _backfill_here(
+    cfg: Config, account: str, since: datetime | None, until: datetime | None
+) -> dict[str, Any]:
+    """The backfill flow's work without a Prefect API: the same loop, stoppable like `sync`."""
+    from ingest import sync as loop
+
+    store = open_store(cfg, create=True)
+    control = loop.control_for(cfg)
+    try:
+        with stop_on_signals(control.stop) as received, SyncDisplay() as display:
+            control.on_progress = display.update
+            try:
+                summary = loop.sync_account_now(
+                    cfg, store, account, (since, until), control=control
+                )
+            except loop.SyncStopped as stopped:
+                print_summaries([stopped.summary.as_dict()])
+                fail(str(stopped), 128 + received[0] if received else 1)
+            except Exception as exc:
+                fail(str(exc), 1)
+    finally:
+        store.close()
+    return summary.as_dict()

@@ -307,3 +307,24 @@ def test_gmail_reports_its_sent_threads_against_their_total(tmp_path: Path) -> N
     assert threads and threads[-1].done == threads[-1].total and threads[-1].total > 0
     assert [p.done for p in threads] == sorted(p.done for p in threads)
     assert any(p.unit == "messages" and p.total is None for p in got)
+
+
+def test_backfill_without_a_prefect_api_runs_here_and_is_idempotent(tmp_path: Path) -> None:
+    mbox = write_mbox(tmp_path / "mail.mbox", 1200)
+    config = mbox_config(tmp_path, mbox)
+    code = (
+        "import sys\n"
+        "from cli.main import app\n"
+        "for _ in range(2):\n"
+        "    try:\n"
+        f"        app(['backfill', '--account', 'takeout', '--config', {str(config)!r}])\n"
+        "    except SystemExit as exc:\n"
+        "        assert exc.code in (0, None), exc.code\n"
+        "print('PREFECT' if 'prefect' in sys.modules else 'NO-PREFECT')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=cli_env()
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("NO-PREFECT")
+    assert stored(tmp_path / "kw.db") == 1200
