@@ -10,7 +10,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
 from delivery.render import render
-from flows.sync import SyncFailed, sync_all
+from flows.sync import SyncFailed, flush_logs, sync_all
 from ingest.policy import retry_only_transient
 from models.config import load_config
 from models.report import build_report
@@ -82,6 +82,7 @@ def nightly(config_path: str, deliver_to: list[str] | None = None) -> dict[str, 
     logger.info(
         "nightly: %d account(s) synced, delivered to %d channel(s)", len(synced), len(delivered)
     )
+    flush_logs()
     if sync_error is not None:
         raise sync_error
     return {"synced": synced, "delivered": delivered}

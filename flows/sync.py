@@ -19,6 +19,17 @@ from models.config import load_config
 from models.store import Store
 
 
+def flush_logs(timeout: float = 30) -> None:
+    """Send the run's queued logs to the API now: the engine's own drain at process exit
+    waits only 5 s, and on a busy machine a run's last lines never reached the API."""
+    try:
+        from prefect.logging.handlers import APILogWorker
+
+        APILogWorker.drain_all(timeout=timeout)
+    except Exception:  # logging must never fail a run
+        return
+
+
 class SyncFailed(RuntimeError):
     """Raised at the end of sync-all when some account failed (the others still synced)."""
 
@@ -117,6 +128,7 @@ def sync_all(config_path: str, accounts: list[str] | None = None) -> list[dict[s
             message = _failure_message(future)
             failures.append(f"{name}: {message}")
             results.append({"account": name, "error": message})
+    flush_logs()
     if failures:
         raise SyncFailed("some accounts failed:\n  " + "\n  ".join(failures), results)
     return results
