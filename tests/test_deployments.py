@@ -129,9 +129,10 @@ def test_keepwarm_serve_registers_logs_and_stops_on_sigterm(tmp_path: Path) -> N
         deadline = time.monotonic() + 120
         nightly = None
         while time.monotonic() < deadline and process.poll() is None:
-            try:
+            try:  # serve registers its deployments one after the other
                 nightly = read_deployment("nightly/nightly")
-                if nightly.parameters.get("config_path") == str(config):
+                served = read_deployment("sync-all/sync")
+                if all(d.parameters.get("config_path") == str(config) for d in (nightly, served)):
                     break
             except Exception:
                 pass
