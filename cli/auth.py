@@ -25,7 +25,12 @@ from models.settings import AccountSettings
 
 def commands(sources: Iterable[AnySource]) -> typer.Typer:
     """The `auth` group: a command per declared login (and one per alias)."""
-    group = typer.Typer(help="Connect an account (interactive OAuth).", no_args_is_help=True)
+    group = typer.Typer(
+        help="Connect an account (interactive OAuth).",
+        no_args_is_help=True,
+        rich_markup_mode=None,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
     logins: dict[str, list[AuthCommand]] = {}
     for source in sources:
         command = source.auth_command()
@@ -74,7 +79,20 @@ def _command(members: list[AuthCommand]) -> Callable[..., None]:
     # typer reads parameters from the signature: ACCOUNT, the flags, then --config.
     keyword = inspect.Parameter.KEYWORD_ONLY
     parameters = [
-        inspect.Parameter("account", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str),
+        inspect.Parameter(
+            "account",
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            annotation=Annotated[
+                str,
+                typer.Argument(
+                    metavar="ACCOUNT",
+                    help="The name of an [[accounts]] entry of kind "
+                    + " or ".join(f'"{kind}"' for kind in by_kind)
+                    + ".",
+                    show_default=False,
+                ),
+            ],
+        ),
         *(
             inspect.Parameter(
                 flag.name,

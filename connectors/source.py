@@ -31,15 +31,34 @@ def utc_now() -> datetime:
 
 
 @dataclass(frozen=True, slots=True)
+class Progress:
+    """How far a connector has read: `done` of `total` `unit`s. `total` is None when the source
+    cannot know it (a delta feed); where it can (the bytes of an mbox, Gmail's thread count),
+    the sync loop turns it into an ETA."""
+
+    done: int
+    total: int | None = None
+    unit: str = "records"
+
+
+def no_progress(_progress: Progress) -> None:
+    return None
+
+
+@dataclass(frozen=True, slots=True)
 class BuildOptions:
     """How a connector is asked for: the same for every source.
 
     `batch_size` bounds the records per Batch (a Graph page size for Outlook); `now` is the
     clock that places sliding windows, injectable so tests and `--as-of` runs see a fixed one.
-    New knobs (a progress callback, …) are added here, with a default, never per source."""
+    `progress` is called (from the thread reading the source, cheaply and often) with how far
+    the read has got; the sync loop passes it on to whoever draws it. Sources that do not call
+    it still get counts per batch from the sync loop.
+    New knobs are added here, with a default, never per source."""
 
     batch_size: int = 500
     now: Callable[[], datetime] = utc_now
+    progress: Callable[[Progress], None] = no_progress
 
 
 DEFAULT_OPTIONS = BuildOptions()
@@ -110,6 +129,11 @@ def no_limit(_account: AccountSettings) -> None:
     return None
 
 
+def no_check(_account: AccountSettings) -> None:
+    """Nothing to check before a sync starts."""
+    return None
+
+
 class AnySource(Protocol):
     """A source whatever its settings type: what the registry lists and the rest uses."""
 
@@ -125,19 +149,24 @@ class AnySource(Protocol):
 
     def auth_command(self) -> AuthCommand | None: ...
 
+    def preflight(self, account: AccountSettings) -> str | None: ...
+
 
 @dataclass(frozen=True)
 class Source(Generic[AccountT]):
     """One source's declaration; see the module docstring.
 
     `limit_key(account)` names the provider quota the account draws on (one sync at a time
-    per key, across processes; see ingest.limits), None for none."""
+    per key, across processes; see ingest.limits), None for none. `check(account)` says, without
+    the network and in one line, why a sync of the account cannot start (no token yet, a
+    missing export), None when it can: `sync` and `doctor` ask before anything runs."""
 
     kind: str
     settings: type[AccountT]
     build: Callable[[AccountT, Me, BuildOptions], Connector]
     limit_key: Callable[[AccountT], str | None] = no_limit
     auth: Auth[AccountT] | None = field(default=None)
+    check: Callable[[AccountT], str | None] = no_check
 
     def __post_init__(self) -> None:
         declared = typing.get_args(self.settings.model_fields["kind"].annotation)
@@ -161,6 +190,9 @@ class Source(Generic[AccountT]):
 
     def limit(self, account: AccountSettings) -> str | None:
         return self.limit_key(self.own(account))
+
+    def preflight(self, account: AccountSettings) -> str | None:
+        return self.check(self.own(account))
 
     def auth_command(self) -> AuthCommand | None:
         auth = self.auth

@@ -1,4 +1,4 @@
-"""`keepwarm serve`: the same deployments as prefect.yaml, run on this machine by Prefect serve.
+"""`keepwarm serve`: the deployments of the repo root's prefect.yaml, run here by Prefect serve.
 
 No work pool or worker is needed; the schedule lives in the Prefect API (a configured server,
 else the local ephemeral one) for as long as this process runs.
@@ -23,20 +23,26 @@ def build_deployments(config_path: str, config: Config) -> list[Any]:
             name="nightly",
             parameters={"config_path": config_path},
             schedule=Cron(config.report.nightly_cron, timezone=config.report.timezone),
-            description="Sync all accounts, build the staleness report, deliver it.",
+            description="Sync all accounts, build the report, publish the digest, deliver it.",
+            tags=["keepwarm", "nightly"],
         ),
         backfill.to_deployment(
             name="backfill",
             parameters={"config_path": config_path},
             description="Re-read one account over [since, until).",
+            tags=["keepwarm", "backfill"],
         ),
         sync_all.to_deployment(
-            name="sync", parameters={"config_path": config_path}, description="Sync now."
+            name="sync",
+            parameters={"config_path": config_path},
+            description="Sync now.",
+            tags=["keepwarm", "sync"],
         ),
         sync_account.to_deployment(
             name="sync-account",
             parameters={"config_path": config_path},
             description="Sync one account now.",
+            tags=["keepwarm", "sync"],
         ),
     ]
 

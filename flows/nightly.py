@@ -1,34 +1,49 @@
-"""The morning job: sync everything, build the report, deliver it — in that order."""
+"""The morning job: sync everything, build the report, publish the digest as a Prefect
+markdown artifact, deliver it — in that order. Runs are named `nightly-YYYY-MM-DD`."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
 
 from delivery.render import render
-from flows.sync import SyncFailed, sync_all
+from flows.sync import SyncFailed, flush_logs, sync_all
 from ingest.policy import retry_only_transient
 from models.config import load_config
 from models.report import build_report
 from models.store import Store
 
+DIGEST_ARTIFACT = "keepwarm-digest"
 
-@task(name="build-report")
-def build_report_task(config_path: str, as_of: date | None = None, fmt: str = "json") -> str:
+
+def nightly_run_name() -> str:
+    """`nightly-2026-12-07`: the day the run was scheduled for (UTC), else today."""
+    from prefect.runtime import flow_run
+
+    when = flow_run.scheduled_start_time or datetime.now(UTC)
+    return f"nightly-{when:%Y-%m-%d}"
+
+
+@task(name="publish-digest")
+def publish_digest(config_path: str, as_of: date | None = None) -> str:
+    """The report as markdown (digest first), kept as the run's `keepwarm-digest` artifact so
+    the Prefect UI shows what the morning said."""
     config = load_config(config_path)
     store = Store(config.store.url)
     try:
-        return render(build_report(store, config, as_of), fmt, config)
+        report = build_report(store, config, as_of, limit=config.report.limit)
     finally:
         store.close()
-
-
-@flow(name="build-report")
-def report_flow(config_path: str, as_of: date | None = None, fmt: str = "json") -> str:
-    result: str = build_report_task(config_path, as_of, fmt)
-    return result
+    markdown = render(report, "markdown", config)
+    create_markdown_artifact(
+        key=DIGEST_ARTIFACT,
+        markdown=markdown,
+        description=f"keepwarm digest as of {report.as_of.isoformat()}",
+    )
+    return markdown
 
 
 @task(name="deliver", retries=2, retry_delay_seconds=30, retry_condition_fn=retry_only_transient)
@@ -47,10 +62,10 @@ def deliver_task(
         store.close()
 
 
-@flow(name="nightly")
+@flow(name="nightly", flow_run_name=nightly_run_name)
 def nightly(config_path: str, deliver_to: list[str] | None = None) -> dict[str, Any]:
-    """Sync all accounts, then deliver. A failed account is reported but does not stop the
-    delivery of what we know; the run still ends failed so it is noticed."""
+    """Sync all accounts, publish the digest, then deliver. A failed account is reported but
+    does not stop the delivery of what we know; the run still ends failed so it is noticed."""
     logger = get_run_logger()
     config = load_config(config_path)
     sync_error: SyncFailed | None = None
@@ -59,10 +74,15 @@ def nightly(config_path: str, deliver_to: list[str] | None = None) -> dict[str, 
     except SyncFailed as exc:
         sync_error, synced = exc, exc.results
         logger.error("%s", exc)
+    publish_digest(config_path)
     channels = (
         list(deliver_to) if deliver_to is not None else [str(c) for c in config.report.deliver]
     )
     delivered = deliver_task(config_path, channels) if channels else []
+    logger.info(
+        "nightly: %d account(s) synced, delivered to %d channel(s)", len(synced), len(delivered)
+    )
+    flush_logs()
     if sync_error is not None:
         raise sync_error
     return {"synced": synced, "delivered": delivered}

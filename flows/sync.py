@@ -1,17 +1,33 @@
-"""Prefect flows that sync accounts: one task per account, batches stored as they arrive."""
+"""Prefect flows that sync accounts: one task per account, batches stored as they arrive.
+
+Names are unique: the flows `sync-all`, `sync-account` and `backfill`, the task `sync`
+(runs named `sync <account>`). Each run is tagged `keepwarm`; a deployment adds its own tags.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from ingest import sync as loop
 from ingest.policy import retry_only_transient
-from ingest.sync import SyncSummary, sync_account_now
+from ingest.sync import SyncProgress, SyncStopped, control_for, sync_account_now
 from models.config import load_config
 from models.store import Store
+
+
+def flush_logs(timeout: float = 30) -> None:
+    """Send the run's queued logs to the API now: the engine's own drain at process exit
+    waits only 5 s, and on a busy machine a run's last lines never reached the API."""
+    try:
+        from prefect.logging.handlers import APILogWorker
+
+        APILogWorker.drain_all(timeout=timeout)
+    except Exception:  # logging must never fail a run
+        return
 
 
 class SyncFailed(RuntimeError):
@@ -23,7 +39,7 @@ class SyncFailed(RuntimeError):
 
 
 @task(
-    name="sync-account",
+    name="sync",
     task_run_name="sync {account}",
     retries=3,
     retry_delay_seconds=[10, 60, 300],
@@ -39,15 +55,27 @@ def sync_account_task(
     store = Store(config.store.url)
     window = (since, until) if since is not None or until is not None else None
     logger = get_run_logger()
+    local = loop.process_control  # the CLI's stop event and progress display, when in-line
+    logged = [0.0]
 
-    def progress(_batch: object, summary: SyncSummary) -> None:
-        if summary.batches % 20 == 0:
-            logger.info("%s: %d batches, %d records read", account, summary.batches, summary.seen)
+    def log_progress(progress: SyncProgress) -> None:
+        if progress.elapsed - logged[0] >= 30:  # a line every 30 s in the run's logs
+            logged[0] = progress.elapsed
+            logger.info("%s: %d records read, %d batches", account, progress.seen, progress.batches)
 
+    control = control_for(
+        config,
+        on_progress=local.on_progress if local and local.on_progress else log_progress,
+    )
+    if local is not None:
+        control.stop = local.stop
     try:
         summary = sync_account_now(
-            config, store, account, window, on_batch=progress, on_event=logger.warning
+            config, store, account, window, on_event=logger.warning, control=control
         )
+    except SyncStopped as stopped:
+        logger.error("%s", stopped)
+        raise
     finally:
         store.close()
     logger.info(
@@ -64,14 +92,14 @@ def sync_account_task(
     return summary.as_dict()
 
 
-@flow(name="sync-account", log_prints=True)
+@flow(name="sync-account", flow_run_name="sync-{account}", log_prints=True)
 def sync_account(config_path: str, account: str) -> dict[str, Any]:
     """Incremental sync of one account from its saved cursor."""
     result: dict[str, Any] = sync_account_task(config_path, account)
     return result
 
 
-@flow(name="backfill")
+@flow(name="backfill", flow_run_name="backfill-{account}")
 def backfill(
     config_path: str, account: str, since: datetime | None = None, until: datetime | None = None
 ) -> dict[str, Any]:
@@ -80,7 +108,11 @@ def backfill(
     return result
 
 
-@flow(name="sync-all", task_runner=ThreadPoolTaskRunner(max_workers=4))  # type: ignore[arg-type]
+@flow(
+    name="sync-all",
+    flow_run_name=lambda: f"sync-all-{datetime.now(UTC):%Y-%m-%d-%H%M}",
+    task_runner=ThreadPoolTaskRunner(max_workers=4),  # type: ignore[arg-type]
+)
 def sync_all(config_path: str, accounts: list[str] | None = None) -> list[dict[str, Any]]:
     """All (or the named) accounts concurrently; one failing account does not stop the rest."""
     config = load_config(config_path)
@@ -96,6 +128,7 @@ def sync_all(config_path: str, accounts: list[str] | None = None) -> list[dict[s
             message = _failure_message(future)
             failures.append(f"{name}: {message}")
             results.append({"account": name, "error": message})
+    flush_logs()
     if failures:
         raise SyncFailed("some accounts failed:\n  " + "\n  ".join(failures), results)
     return results

@@ -37,7 +37,23 @@ class StoreConfig(Strict):
         prefix = "sqlite:///"
         if url.startswith(prefix) and url[len(prefix) :].startswith("~"):
             return prefix + str(expand(url[len(prefix) :]))
+        if not url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
+            raise ValueError(
+                f"{url!r}: use sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB"
+            )
         return url
+
+
+def valid_address(raw: str) -> str:
+    """An address a person typed into the config, checked by email-validator (international
+    domains and local parts welcome), without a DNS look-up."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        validate_email(raw.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError(f"{raw!r} is not an email address: {exc}") from None
+    return raw.strip()
 
 
 class MeConfig(Strict):
@@ -50,11 +66,23 @@ class MeConfig(Strict):
     def _normalize(cls, emails: list[str]) -> list[str]:
         out: list[str] = []
         for raw in emails:
-            value = normalize_email(raw)
+            value = normalize_email(valid_address(raw))
             if value is None:
                 raise ValueError(f"{raw!r} is not an email address")
             out.append(value)
         return out
+
+    @field_validator("default_region")
+    @classmethod
+    def _region(cls, region: str) -> str:
+        import phonenumbers
+
+        if region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(
+                f"{region!r} is not a region phone numbers know; use a two-letter country "
+                "code such as US, GB, DE, FR"
+            )
+        return region.upper()
 
 
 @cache
@@ -97,6 +125,23 @@ class EmailDelivery(Strict):
     def recipients(self) -> list[str]:
         return [self.to] if isinstance(self.to, str) else list(self.to)
 
+    @field_validator("to")
+    @classmethod
+    def _addresses(cls, to: str | list[str]) -> str | list[str]:
+        for address in [to] if isinstance(to, str) else to:
+            if address:
+                valid_address(address)
+        return to
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, sender: str) -> str:
+        if sender:
+            from email.utils import parseaddr
+
+            valid_address(parseaddr(sender)[1] or sender)
+        return sender
+
 
 class SlackDelivery(Strict):
     webhook_url_env: str = "KEEPWARM_SLACK_WEBHOOK"
@@ -116,6 +161,42 @@ class ReportConfig(Strict):
     nightly_cron: str = "0 6 * * *"
     delivery_attempts: int = Field(default=3, gt=0)
     delivery_backoff_seconds: float = 2.0
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, zone: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{zone!r} is not an IANA time zone; use e.g. UTC, Europe/Berlin, America/New_York"
+            ) from None
+        return zone
+
+    @field_validator("nightly_cron")
+    @classmethod
+    def _cron(cls, cron: str) -> str:
+        from datetime import datetime
+
+        from cronsim import CronSim, CronSimError
+
+        try:
+            CronSim(cron, datetime(2026, 1, 1))
+        except CronSimError as exc:
+            raise ValueError(
+                f'{cron!r} is not a cron expression ({exc}); five fields, e.g. "0 6 * * *" '
+                "for 06:00 every day"
+            ) from None
+        return cron
+
+
+class SyncConfig(Strict):
+    """How long one account's sync may take (DESIGN.md's sync loop, ingest.sync)."""
+
+    deadline_minutes: float = Field(default=120, gt=0)
+    stall_minutes: float = Field(default=15, gt=0)
 
 
 class DigestConfig(Strict):
@@ -142,6 +223,7 @@ class Config(Strict):
     rules: RulesConfig = RulesConfig()
     report: ReportConfig = ReportConfig()
     digest: DigestConfig = DigestConfig()
+    sync: SyncConfig = SyncConfig()
     source_path: str = ""
 
     @field_validator("accounts", mode="wrap")
@@ -183,13 +265,17 @@ def load_config(path: Path | str | None = None) -> Config:
     config_path = expand(str(path)) if path else default_config_path()
     if not config_path.exists():
         raise ConfigError(
-            f"{config_path}: config file not found; create it (see README 'Connect your "
-            "accounts') or pass --config PATH"
+            f"{config_path}: config file not found; create one with `keepwarm init` "
+            "(docs/config.md lists every key) or pass --config PATH"
         )
+    if config_path.is_dir():
+        raise ConfigError(f"{config_path}: is a directory; pass the config file inside it")
     try:
         data = tomllib.loads(config_path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{config_path}: not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"{config_path}: cannot read it: {exc.strerror or exc}") from exc
     return config_from_dict(data, str(config_path))
 
 

@@ -31,7 +31,11 @@ def normalize_email(raw: str) -> str | None:
         value = value[7:]
     value = value.strip().lower()
     if not _LOCAL_AND_DOMAIN.match(value):
-        return None
+        if value.isascii():
+            return None
+        value = _international(value) or ""
+        if not value:
+            return None
     local, _, domain = value.rpartition("@")
     if domain in _GMAIL_DOMAINS:
         local = local.split("+", 1)[0].replace(".", "")
@@ -39,6 +43,18 @@ def normalize_email(raw: str) -> str | None:
         if not local:
             return None
     return f"{local}@{domain}"
+
+
+def _international(value: str) -> str | None:
+    """A non-ASCII address (`jörg@bücher.example`, `用户@例子.中国`): email-validator decides,
+    and the address is kept in its normalized Unicode form (the fast regex stays for ASCII)."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        checked = validate_email(value, check_deliverability=False)
+    except EmailNotValidError:
+        return None
+    return checked.normalized.lower()
 
 
 def normalize_phone(raw: str, default_region: str = "US") -> str | None:

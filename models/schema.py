@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -167,6 +168,21 @@ class PersonActionRow(Base):
     action: Mapped[str] = mapped_column(String(20))
     detail: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class MergeRecordRow(Base):
+    """A manual merge (`keepwarm people merge`): what moved from the merged person to the kept
+    one and what the kept one looked like before, so `people unmerge` restores both exactly.
+    Not a foreign key: the merged person no longer exists, the kept one may be deleted later."""
+
+    __tablename__ = "merge_record"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kept_id: Mapped[str] = mapped_column(String(36), index=True)
+    merged_id: Mapped[str] = mapped_column(String(36))
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class DigestItemRow(Base):

@@ -7,6 +7,7 @@ no gaps (the cursor never runs ahead of the data).
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -32,7 +33,8 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import ledger
@@ -90,12 +92,80 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+class StoreError(Exception):
+    """The store cannot be opened: the message says why and what to fix."""
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL; None for other databases and in-memory ones."""
+    if not url.startswith("sqlite:///") or url.startswith("sqlite:///:memory:"):
+        return None
+    return Path(url[len("sqlite:///") :].split("?", 1)[0])
+
+
+def store_problem(url: str, *, create: bool) -> str | None:
+    """Why `url` cannot be a store, checked before anything connects: a URL that does not
+    parse, an unknown or missing driver, a SQLite file under a parent that is not a writable
+    directory, a path that is a directory, or (create=False) a file that does not exist yet.
+    None when it looks usable; reachability is Store()'s to find out."""
+    try:
+        parsed = make_url(_with_driver(url))
+    except ArgumentError:
+        return f"{url!r} is not a database URL; use sqlite:///PATH or postgresql+psycopg://…"
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        return (
+            f"{parsed.get_backend_name()!r} is not supported; use sqlite:///PATH or "
+            "postgresql+psycopg://USER@HOST/DB"
+        )
+    try:
+        parsed.get_dialect().import_dbapi()
+    except (NoSuchModuleError, ImportError) as exc:
+        hint = (
+            " (pip install 'keepwarm[postgres]')" if parsed.get_backend_name() != "sqlite" else ""
+        )
+        return f"the driver of {url!r} is not installed: {exc}{hint}"
+    path = sqlite_path(url)
+    if path is None:
+        return None
+    if path.is_dir():
+        return f"{path} is a directory; name a file, e.g. sqlite:///{path / 'keepwarm.db'}"
+    if path.exists():
+        return None if os.access(path, os.R_OK | os.W_OK) else f"{path} is not readable/writable"
+    if not create:
+        return f"no store at {path} yet; run `keepwarm sync` first"
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"{parent} is not a directory, so {path} cannot be created there"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"cannot create {path}: {parent} is not writable"
+    return None
+
+
+def _with_driver(url: str) -> str:
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    engine = create_engine(url, future=True)
+        return "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def _create_private(path: Path) -> None:
+    """The store holds whom you talk to: its directory 0700 and file 0600 (SQLite gives its
+    -wal and -shm files the database file's mode)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
+def make_engine(url: str) -> Engine:
+    path = sqlite_path(url)
+    if path is not None:
+        _create_private(path)
+    url = _with_driver(url)
+    extra: dict[str, Any] = {}
+    if url.startswith("postgresql") and "connect_timeout" not in url:
+        extra["connect_args"] = {"connect_timeout": 10}  # an unreachable host fails, not hangs
+    engine = create_engine(url, future=True, **extra)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -122,14 +192,30 @@ def migrate(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
+def _safe(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        return make_url(_with_driver(url)).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
 class Store:
     """One database; every write goes through here."""
 
     def __init__(self, url: str, *, run_migrations: bool = True) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        try:
+            self.engine = make_engine(url)
+        except (ArgumentError, NoSuchModuleError, ImportError, OSError) as exc:
+            raise StoreError(store_problem(url, create=True) or str(exc)) from exc
         if run_migrations:
-            migrate(self.engine)
+            try:
+                migrate(self.engine)
+            except OperationalError as exc:
+                self.engine.dispose()
+                reason = str(exc.orig or exc).strip().splitlines()[0]
+                raise StoreError(f"cannot open the store {_safe(url)}: {reason}") from exc
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager

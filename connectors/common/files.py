@@ -23,6 +23,14 @@ class FileAccount(AccountSettings):
         return expand(self.path)
 
 
+def check_path(account: FileAccount) -> str | None:
+    """The export must be there before a sync starts."""
+    path = account.resolved_path()
+    if not path.exists():
+        return f"account {account.name!r}: {path} does not exist; fix `path` or export it again"
+    return None
+
+
 def export_files(root: Path, accept: Callable[[Path], bool]) -> list[tuple[str, Path]]:
     """(relative posix path, path) of every accepted file under `root`, sorted; hidden files
     and folders are skipped; a file given directly is itself."""

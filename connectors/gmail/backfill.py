@@ -133,12 +133,14 @@ class Backfill:
             key = (len(state.after), state.after)
             todo = [t for t in sent_ids if (len(t), t) < key]
         step = self.client.per_batch("threads.get")
+        self.progress.expect_threads(len(todo))
         for start in range(0, len(todo), step):
             chunk = todo[start : start + step]
             got = self.client.batch("threads.get", [(t, self._thread_request(t)) for t in chunk])
             for tid in chunk:
                 thread = got.get(tid)
                 self._take(list((thread or {}).get("messages") or []), window)
+            self.progress.threads(len(chunk))
             state.after = chunk[-1]
             if start + step >= len(todo):
                 state.phase, state.after = "inbound", ""

@@ -25,6 +25,7 @@ from connectors.common.google import save_credentials
 from connectors.common.google_account import GMAIL_SEND
 from connectors.errors import AuthError, FatalError, RetriableError
 from connectors.gmail.quota import COSTS, Backoff, Meter, TokenBucket, error_reason, is_retriable
+from connectors.gmail.settings import SCOPES as SCOPES
 from connectors.gmail.settings import GmailAccount
 
 SEND_SCOPE = GMAIL_SEND

@@ -14,6 +14,7 @@ from connectors.gmail.cursor import CURSOR, BackfillState
 from connectors.gmail.history import HistoryGone, nightly
 from connectors.gmail.progress import RunProgress
 from connectors.gmail.settings import GmailAccount
+from connectors.source import Progress, no_progress
 from models.identity import normalize_email
 from models.records import Batch
 
@@ -28,6 +29,7 @@ class GmailConnector:
         *,
         batch_size: int = 500,
         progress: bool | None = None,
+        report: Callable[[Progress], None] = no_progress,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -37,6 +39,7 @@ class GmailConnector:
         self.me = me
         self.batch_size = batch_size
         self.progress_enabled = progress
+        self.report = report
         self.clock, self.sleep, self.now = clock, sleep, now
         self.last_summary: dict[str, Any] = {}
         self.last_meter: Any = None
@@ -64,7 +67,7 @@ class GmailConnector:
 
     def batches(self, cursor: str | None, window: Window | None = None) -> Iterator[Batch]:
         client = self._client()
-        progress = RunProgress(self.account, self.progress_enabled)
+        progress = RunProgress(self.account, self.progress_enabled, report=self.report)
         try:
             state = CURSOR.decode(cursor, self.account)
             aliases = self._aliases(client)

@@ -6,18 +6,28 @@ from __future__ import annotations
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from connectors.gmail.quota import Meter
+from connectors.source import Progress, no_progress
 from models.records import Batch
 
 
 class RunProgress:
     """Counts what a run did; draws it with rich when `enabled`."""
 
-    def __init__(self, account: str, enabled: bool | None = None, total: int | None = None) -> None:
+    def __init__(
+        self,
+        account: str,
+        enabled: bool | None = None,
+        total: int | None = None,
+        report: Callable[[Progress], None] = no_progress,
+    ) -> None:
         self.account = account
         self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self.report = report  # BuildOptions.progress: the sync loop draws it
+        self.threads_done, self.threads_total = 0, 0
         self.started = time.monotonic()
         self.messages = 0
         self.contacts = 0
@@ -45,9 +55,19 @@ class RunProgress:
             self._bar.start()
             self._task = self._bar.add_task("backfill", total=total, rate=0.0, units=0.0)
 
+    def expect_threads(self, total: int) -> None:
+        """The sent phase knows how many threads it will read: progress has an end."""
+        self.threads_done, self.threads_total = 0, total
+
+    def threads(self, done: int) -> None:
+        self.threads_done += done
+        self.report(Progress(self.threads_done, self.threads_total, "sent threads"))
+
     def advance(self, messages: int, meter: Meter) -> None:
         self.messages += messages
         self._meter = meter
+        if self.threads_done >= self.threads_total:
+            self.report(Progress(self.messages, None, "messages"))
         if self._bar is not None:
             elapsed = max(time.monotonic() - self.started, 1e-6)
             self._bar.update(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from connectors.base import Connector, Me
+from connectors.common.files import check_path
 from connectors.ics.settings import IcsAccount
 from connectors.source import BuildOptions, Source
 
@@ -22,4 +23,4 @@ def build(account: IcsAccount, me: Me, options: BuildOptions) -> Connector:
     )
 
 
-SOURCE = Source(kind="ics", settings=IcsAccount, build=build)
+SOURCE = Source(kind="ics", settings=IcsAccount, build=build, check=check_path)

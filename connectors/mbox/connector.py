@@ -36,6 +36,7 @@ from connectors.mbox.headers import (
     pick_date,
     rescue_sender,
 )
+from connectors.source import Progress, no_progress
 from models.records import Batch, Interaction, Skip, Sweep
 
 SOURCE = "mbox"
@@ -79,6 +80,13 @@ def signature(path: Path) -> str:
     with path.open("rb") as stream:
         head = stream.read(64 * 1024)
     return f"{path.stat().st_size}:{hashlib.sha256(head).hexdigest()}"
+
+
+def _size(item: Listed) -> int:
+    try:
+        return item.path.stat().st_size
+    except OSError:
+        return 0
 
 
 def listing(root: Path) -> list[Listed]:
@@ -150,8 +158,10 @@ class MboxConnector:
         *,
         batch_size: int = 500,
         now: Callable[[], datetime] | None = None,
+        progress: Callable[[Progress], None] = no_progress,
     ) -> None:
         self.account = account
+        self.progress = progress
         self.root = root
         self.me = me
         self.batch_size = max(1, batch_size)
@@ -182,8 +192,12 @@ class MboxConnector:
         # A file that could not be read (or is not a mailbox) delivered nothing: sweeping
         # would delete its messages over what may be a passing fault, so such a read keeps all.
         whole_file_failed = not files or any(item.sig is None for item in files)
+        sizes = {item.rel: _size(item) for item in files}
+        total = sum(sizes.values())
+        before = 0  # bytes of the files read (or passed) before this one
         for item in files:
             if position is not None and item.rel < position.file:
+                before += sizes[item.rel]
                 continue
             resume = position if position is not None and item.rel == position.file else None
             for got in self._read_file(item, resume, window):
@@ -204,10 +218,14 @@ class MboxConnector:
                 if window is not None:
                     last = where  # a backfill's cursor is never kept as the account's
                 batch.cursor = CURSOR.encode(last)
+                if messages % 100 == 0:
+                    self.progress(Progress(before + where.offset, total, "bytes"))
                 if batch.seen >= self.batch_size:
                     batch.notes = self._take_notes()
                     yield batch
                     batch, keys = Batch(round=plan.round), set()
+            before += sizes[item.rel]
+        self.progress(Progress(total, total, "bytes"))
         batch.notes = self._take_notes()
         if plan.round is None:
             if batch.seen or batch.skipped:

@@ -19,6 +19,26 @@ def limit_key(account: OutlookAccount) -> str:
     return f"graph-app-{account.client_id or account.name}"
 
 
+def check(account: OutlookAccount) -> str | None:
+    """Delegated: a token cache from `keepwarm auth outlook`; app: the client secret is set."""
+    import os
+
+    if account.mode == "app":
+        if account.client_secret_block or os.environ.get(account.client_secret_env):
+            return None
+        return (
+            f"account {account.name!r}: app mode needs its client secret; set the env var "
+            f"{account.client_secret_env} (or client_secret_block)"
+        )
+    path = account.token_cache_path()
+    if not path.exists():
+        return (
+            f"account {account.name!r}: not authorized yet (no token cache at {path}); "
+            f"run `keepwarm auth outlook {account.name}`"
+        )
+    return None
+
+
 def login(account: OutlookAccount, _request: AuthRequest) -> str:
     from connectors.outlook.auth import run_auth
 
@@ -31,6 +51,7 @@ SOURCE = Source(
     settings=OutlookAccount,
     build=build,
     limit_key=limit_key,
+    check=check,
     auth=Auth(
         login,
         help="Device-code login for an Outlook / Microsoft 365 account; stores the msal cache "

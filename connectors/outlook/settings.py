@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from models.paths import config_home, expand
 from models.settings import AccountSettings
@@ -15,7 +15,7 @@ class OutlookAccount(AccountSettings):
     kind: Literal["outlook"]
     authority: str = "https://login.microsoftonline.com/common"
     graph_endpoint: str = "https://graph.microsoft.com/v1.0"
-    client_id: str = ""
+    client_id: str = Field(default="", validate_default=True)
     mode: Literal["delegated", "app"] = "delegated"
     token_cache: str = ""
     tenant_id: str = ""
@@ -25,6 +25,16 @@ class OutlookAccount(AccountSettings):
     lookback_days: int = 5 * 365
     lookahead_days: int = 90
     include_mail: bool = False
+
+    @field_validator("client_id")
+    @classmethod
+    def _client_id(cls, client_id: str) -> str:
+        if not client_id.strip():
+            raise ValueError(
+                "client_id is empty: register an app in Microsoft Entra (README 'Connect "
+                "Outlook') and put its Application (client) ID here"
+            )
+        return client_id.strip()
 
     def token_cache_path(self) -> Path:
         if self.token_cache:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from connectors.base import Connector, Me
+from connectors.common.files import check_path
 from connectors.source import BuildOptions, Source
 from connectors.vcard.settings import VcardAccount
 
@@ -13,4 +14,4 @@ def build(account: VcardAccount, me: Me, options: BuildOptions) -> Connector:
     return VcardConnector(account.name, account.resolved_path(), me, batch_size=options.batch_size)
 
 
-SOURCE = Source(kind="vcard", settings=VcardAccount, build=build)
+SOURCE = Source(kind="vcard", settings=VcardAccount, build=build, check=check_path)
