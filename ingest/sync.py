@@ -41,6 +41,8 @@ class SyncSummary:
     notes: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
     error: str | None = None
+    mode: str = "sync"  # "sync" (from the saved cursor) or "backfill" (see `read_plan`)
+    window: str = ""  # a backfill's window as the user gave it, "" for the whole account
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -58,6 +60,8 @@ class SyncSummary:
             "notes": dict(self.notes),
             "seconds": round(self.seconds, 3),
             "error": self.error,
+            "mode": self.mode,
+            "window": self.window,
         }
 
 
@@ -78,10 +82,16 @@ def sync_account_now(
     window: tuple[datetime | None, datetime | None] | None = None,
     on_batch: Callable[[Batch, SyncSummary], None] | None = None,
     on_event: Callable[[str], None] | None = None,
+    *,
+    backfill: bool = False,
 ) -> SyncSummary:
-    """Run one account to the end (or to its window's end). Connector errors propagate."""
+    """Run one account to the end (or to its window's end). Connector errors propagate.
+
+    `backfill` (or a `window`) makes it a backfill: see `read_plan`."""
     account = config.account(account_name)
     summary = SyncSummary(account=account.name, kind=account.kind)
+    if backfill or window is not None:
+        summary.mode, summary.window = "backfill", describe_window(window)
     started = time.perf_counter()
 
     def say(line: str) -> None:
@@ -100,6 +110,40 @@ def sync_account_now(
     return summary
 
 
+def read_plan(
+    mode: str, saved: str | None, window: tuple[datetime | None, datetime | None] | None
+) -> tuple[str | None, Window | None]:
+    """What the connector is asked for: (cursor, window).
+
+    - sync: the saved cursor, no window — what changed since the last run;
+    - backfill without a window: no cursor — a full re-read of the account from scratch
+      (with its sweep); its cursors are saved as usual, so the next sync continues from it.
+      It is also the way out of a cursor that cannot be read;
+    - backfill of a window: the saved cursor *and* the window. The connector re-reads the
+      window; a batch's cursor is saved only when the connector sets one, which it does only
+      when that cursor is valid for the next sync (Gmail: the historyId taken before the
+      backfill, for an account with no usable cursor yet); otherwise the saved cursor stays
+      and the connector says so in the batch's notes (connectors.base.Connector).
+    """
+    if mode != "backfill":
+        return saved, None
+    if window is None:
+        return None, None
+    return saved, Window(*window)
+
+
+def describe_window(window: tuple[datetime | None, datetime | None] | None) -> str:
+    """How the summary names a window, e.g. "since 2016-01-01"; "" for none."""
+    if window is None:
+        return ""
+    since, until = window
+    parts = [
+        f"since {since:%Y-%m-%d}" if since else "",
+        f"until {until:%Y-%m-%d} (exclusive)" if until else "",
+    ]
+    return " ".join(p for p in parts if p)
+
+
 def _run(
     config: Config,
     store: Store,
@@ -112,13 +156,9 @@ def _run(
     state = store.sync_state(account.name)
     me = me_for(config, state.aliases if state else ())
     connector = build_connector(account, me)
-    bounds = Window(*window) if window is not None else None
-    cursor = state.cursor if state and bounds is None else None
+    cursor, bounds = read_plan(summary.mode, state.cursor if state else None, window)
     for batch in connector.batches(cursor, bounds):
         lease.check()
-        if bounds is not None:
-            # A backfill re-reads a window; it must not move the incremental cursor.
-            batch.cursor = None
         result = store.apply_batch(account.name, account.kind, batch, config.rules)
         summary.batches += 1
         summary.seen += batch.seen

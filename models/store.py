@@ -267,18 +267,39 @@ def _upsert_interactions(
 ) -> tuple[int, int, list[int]]:
     """Upsert by stable key; participants are replaced so an edited meeting is current.
 
+    A record whose stored values and participants are already what it says is not rewritten
+    and not counted as updated (only its `round` mark moves, for the sweep): re-reading
+    unchanged data reports 0 updated.
+
     Returns (inserted, updated, ids of every interaction of the batch)."""
     if not records:
         return 0, 0, []
     by_key: dict[str, Interaction] = {r.key: r for r in records}
     existing: dict[str, int] = {}
+    stored: dict[int, dict[str, Any]] = {}
     keys = list(by_key)
+    columns = [getattr(InteractionRow, name) for name in _CONTENT]
     for start in range(0, len(keys), 500):
         chunk = keys[start : start + 500]
-        for key, row_id in session.execute(
-            select(InteractionRow.key, InteractionRow.id).where(InteractionRow.key.in_(chunk))
+        for row in session.execute(
+            select(InteractionRow.id, InteractionRow.round, *columns).where(
+                InteractionRow.key.in_(chunk)
+            )
         ):
-            existing[key] = row_id
+            values = dict(zip(("id", "round", *_CONTENT), row, strict=True))
+            existing[values["key"]] = values["id"]
+            stored[values["id"]] = values
+    if stored:
+        ids = list(stored)
+        for start in range(0, len(ids), 500):
+            for part in session.execute(
+                select(ParticipantRow).where(
+                    ParticipantRow.interaction_id.in_(ids[start : start + 500])
+                )
+            ).scalars():
+                stored[part.interaction_id].setdefault("participants", set()).add(
+                    (part.kind, part.value, part.role, part.name, bool(part.declined))
+                )
     new_rows = [_row_values(r, round_id) for k, r in by_key.items() if k not in existing]
     if new_rows:
         session.execute(insert(InteractionRow), new_rows)
@@ -289,15 +310,28 @@ def _upsert_interactions(
             ):
                 existing[key] = row_id
     new_keys = {r["key"] for r in new_rows}
-    updated_keys = [k for k in by_key if k not in new_keys]
-    if updated_keys:
+    changed: list[str] = []
+    remark: list[int] = []
+    for key in by_key:
+        if key in new_keys:
+            continue
+        row_id = existing[key]
+        if _same(stored[row_id], by_key[key]):
+            if stored[row_id]["round"] != round_id:
+                remark.append(row_id)
+        else:
+            changed.append(key)
+    if remark:
+        session.execute(
+            update(InteractionRow), [{"id": row_id, "round": round_id} for row_id in remark]
+        )
+    if changed:
         # ORM bulk UPDATE by primary key: one executemany for the batch, not a row at a time.
         session.execute(
             update(InteractionRow),
-            [{"id": existing[k], **_row_values(by_key[k], round_id)} for k in updated_keys],
+            [{"id": existing[k], **_row_values(by_key[k], round_id)} for k in changed],
         )
-    if updated_keys:
-        ids = [existing[k] for k in updated_keys]
+        ids = [existing[k] for k in changed]
         for start in range(0, len(ids), 500):
             session.execute(
                 delete(ParticipantRow).where(
@@ -305,7 +339,8 @@ def _upsert_interactions(
                 )
             )
     participants: dict[tuple[int, str, str, str], dict[str, Any]] = {}
-    for key, record in by_key.items():
+    for key in [*new_keys, *changed]:
+        record = by_key[key]
         row_id = existing[key]
         for p in record.participants:
             pk = (row_id, p.kind, p.value, p.role)
@@ -322,7 +357,42 @@ def _upsert_interactions(
             )
     if participants:
         session.execute(insert(ParticipantRow), list(participants.values()))
-    return len(new_rows), len(updated_keys), [existing[k] for k in by_key]
+    return len(new_rows), len(changed), [existing[k] for k in by_key]
+
+
+# The stored columns a record determines (all but `id` and the sweep's `round` mark).
+_CONTENT = (
+    "key",
+    "source",
+    "account",
+    "occurred_at",
+    "channel",
+    "direction",
+    "group_size",
+    "bulk",
+    "automated",
+    "cancelled",
+    "declined",
+    "subject",
+    "thread_id",
+    "to_me",
+    "newsletter",
+)
+
+
+def _same(stored: dict[str, Any], record: Interaction) -> bool:
+    """The stored row already says what `record` says (values and participants)."""
+    wanted = _row_values(record, None)
+    for name in _CONTENT:
+        have, want = stored[name], wanted[name]
+        if isinstance(want, bool) or isinstance(have, bool):
+            have, want = bool(have), bool(want)
+        if have != want:
+            return False
+    people: dict[tuple[str, str, str], tuple[str, str, str, str | None, bool]] = {}
+    for p in record.participants:
+        people.setdefault((p.kind, p.value, p.role), (p.kind, p.value, p.role, p.name, p.declined))
+    return set(people.values()) == set(stored.get("participants", set()))
 
 
 def _row_values(record: Interaction, round_id: str | None) -> dict[str, Any]:
@@ -356,6 +426,13 @@ def _sweep(session: Session, sweep: Sweep, round_id: str) -> int:
         stale = and_(stale, InteractionRow.occurred_at >= utc_naive(sweep.since))
     if sweep.until is not None:
         stale = and_(stale, InteractionRow.occurred_at < utc_naive(sweep.until))
+    if sweep.keep_noise:
+        stale = and_(
+            stale,
+            InteractionRow.bulk.is_(False),
+            InteractionRow.automated.is_(False),
+            InteractionRow.newsletter.is_(False),
+        )
     keys = list(session.scalars(select(InteractionRow.key).where(stale)))
     removed = _remove(session, keys) if keys else 0
     cards = session.execute(
