@@ -44,6 +44,13 @@ def report(
     ] = None,
     limit: Annotated[int | None, typer.Option(help="Only the N most overdue people.")] = None,
     force: Annotated[bool, typer.Option(help="Deliver again even if already sent today.")] = False,
+    resend_uncertain: Annotated[
+        bool,
+        typer.Option(
+            "--resend-uncertain",
+            help="Resend only to recipients whose delivery is uncertain (a run died mid-send).",
+        ),
+    ] = False,
     config: ConfigOpt = None,
 ) -> None:
     """Build (and optionally deliver) the staleness report."""
@@ -59,8 +66,22 @@ def report(
     from flows.nightly import deliver_task
 
     try:
-        outcomes = deliver_task(config_path(config, cfg), list(deliver), day, force)
+        outcomes = deliver_task(
+            config_path(config, cfg), list(deliver), day, force, resend_uncertain
+        )
     except Exception as exc:
         fail(f"delivery failed: {exc} (the report is still available: keepwarm report)", 1)
     for outcome in outcomes:
         out.print(f"{outcome['channel']} → {outcome['recipient']}: {outcome['status']}")
+    uncertain = [o for o in outcomes if o["status"] == "uncertain"]
+    if uncertain:
+        who = ", ".join(str(o["recipient"]) for o in uncertain)
+        channels = " ".join(
+            f"--deliver {c}" for c in dict.fromkeys(o["channel"] for o in uncertain)
+        )
+        out.print(
+            f"uncertain (may or may not have arrived): {who}. Check, then resend to these "
+            f"only: keepwarm report {channels} --resend-uncertain",
+            markup=False,
+            highlight=False,
+        )

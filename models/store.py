@@ -238,7 +238,13 @@ class Store:
     # -- the delivery ledger (models.ledger) -------------------------------------------
 
     def reserve_delivery(
-        self, day: date, channel: str, recipient: str, *, force: bool = False
+        self,
+        day: date,
+        channel: str,
+        recipient: str,
+        *,
+        force: bool = False,
+        resend_uncertain: bool = False,
     ) -> ledger.Reservation:
         """Claim the right to send; `force` takes over any existing row (a deliberate resend).
         A `failed` row is taken over too: nothing was delivered, so sending again is safe."""
@@ -248,10 +254,16 @@ class Store:
         except IntegrityError:
             pass  # a row exists: decide from its status
         with self.session() as session:
-            return ledger.take_existing(session, day, channel, recipient, force=force)
+            return ledger.take_existing(
+                session, day, channel, recipient, force=force, resend_uncertain=resend_uncertain
+            )
 
     def finish_delivery(
-        self, row_id: int, status: Literal["sent", "failed"], attempts: int, detail: str = ""
+        self,
+        row_id: int,
+        status: Literal["sent", "failed", "uncertain"],
+        attempts: int,
+        detail: str = "",
     ) -> None:
         with self.session() as session:
             ledger.finish(session, row_id, status, attempts, detail)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
+from connectors.retry import Verdict
 from delivery.render import html_format, plain_digest
 from delivery.send.credentials import DeliveryConfigError, from_env_or_block
 from delivery.send.retry import SendError
@@ -82,8 +83,10 @@ def fix_hint(settings: EmailDelivery) -> str:
     )
 
 
-def _classify(exc: Exception, where: str) -> SendError:
-    """SMTP 4xx and network trouble may pass; 5xx, auth and TLS failures will not."""
+def _classify(exc: Exception, where: str, *, sending: bool = False) -> SendError:
+    """SMTP 4xx and a refused connection may pass later; 5xx, auth and TLS failures will not.
+    A connection that drops or times out while the message is being handed over (`sending`)
+    may have delivered it: uncertain, never resent blindly."""
     if isinstance(exc, smtplib.SMTPAuthenticationError):
         return SendError(f"{where}: login refused ({exc.smtp_code})", transient=False)
     if isinstance(exc, smtplib.SMTPNotSupportedError):
@@ -101,9 +104,14 @@ def _classify(exc: Exception, where: str) -> SendError:
         )
     if isinstance(exc, ssl.SSLCertVerificationError):
         return SendError(f"{where}: TLS certificate rejected: {exc}", transient=False)
+    if sending:
+        return SendError(
+            f"{where}: {type(exc).__name__} while handing the message over: {exc}",
+            verdict=Verdict.UNCERTAIN,
+        )
     if isinstance(exc, smtplib.SMTPServerDisconnected | OSError | socket.timeout):
         return SendError(f"{where}: {type(exc).__name__}: {exc}", transient=True)
-    return SendError(f"{where}: {type(exc).__name__}: {exc}", transient=True)
+    return SendError(f"{where}: {type(exc).__name__}: {exc}", verdict=Verdict.UNCERTAIN)
 
 
 def smtp_sender(settings: EmailDelivery) -> Callable[[EmailMessage], None]:
@@ -121,6 +129,7 @@ def smtp_sender(settings: EmailDelivery) -> Callable[[EmailMessage], None]:
 
     def send(msg: EmailMessage) -> None:
         context = ssl.create_default_context()
+        sending = False
         try:
             client: smtplib.SMTP
             if settings.ssl:
@@ -141,9 +150,11 @@ def smtp_sender(settings: EmailDelivery) -> Callable[[EmailMessage], None]:
                     client.ehlo()
                 if user and password:
                     client.login(user, password)
+                sending = True
                 refused = client.send_message(msg)
+                sending = False
         except Exception as exc:
-            raise _classify(exc, where) from exc
+            raise _classify(exc, where, sending=sending) from exc
         if refused:
             raise SendError(f"{where}: recipient refused {refused}", transient=False)
 
@@ -166,8 +177,9 @@ def gmail_sender(settings: EmailDelivery, config: Config) -> Callable[[EmailMess
         raise DeliveryConfigError(
             f"[report.email] gmail_account {settings.gmail_account!r} is not a gmail account"
         )
-    from connectors.errors import AuthError, ConnectorError
+    from connectors.errors import AuthError, ConnectorError, RetriableError, UncertainError
     from connectors.gmail.client import GmailClient
+    from connectors.retry import ONCE
 
     try:
         client = GmailClient(account)
@@ -178,17 +190,22 @@ def gmail_sender(settings: EmailDelivery, config: Config) -> Callable[[EmailMess
         raw = base64.urlsafe_b64encode(msg.as_bytes()).decode("ascii")
         request = client.users.messages().send(userId="me", body={"raw": raw})
         try:
-            client.call("messages.send", request)
+            # One attempt: this send's retries are delivery's (delivery.send.retry).
+            client.call("messages.send", request, policy=ONCE)
         except AuthError as exc:
             raise SendError(
                 f"Gmail API: {_for_sending(exc, account.name)}", transient=False
             ) from exc
+        except UncertainError as exc:
+            raise SendError(f"Gmail API: {exc}", verdict=Verdict.UNCERTAIN) from exc
+        except RetriableError as exc:
+            raise SendError(f"Gmail API: {exc}", transient=True) from exc
         except ConnectorError as exc:
-            from connectors.errors import RetriableError
-
-            raise SendError(f"Gmail API: {exc}", transient=isinstance(exc, RetriableError)) from exc
+            raise SendError(f"Gmail API: {exc}", transient=False) from exc
         except Exception as exc:
-            raise SendError(f"Gmail API: {type(exc).__name__}: {exc}", transient=False) from exc
+            raise SendError(
+                f"Gmail API: {type(exc).__name__}: {exc}", verdict=Verdict.UNCERTAIN
+            ) from exc
 
     return send
 
