@@ -120,6 +120,7 @@ def build_report(
     limit: int | None = None,
 ) -> Report:
     day, cutoff = cutoff_for(as_of, config.report.timezone, now)
+    store.ensure_contacts(config.rules)  # a rebuild, if any, in a write transaction of its own
     with _cyclic_gc_paused(), store.session() as session:
         people, facts = _collect(session, config, day, cutoff)
         history = delivered_history(session, day, config.digest.repeat_after_days)

@@ -32,9 +32,10 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors import retry
 from models import ledger
 from models.config import RulesConfig
 from models.leases import Holder, Lease, LeaseBusy, try_acquire
@@ -42,10 +43,12 @@ from models.locks import lock_writers
 from models.records import Batch, Interaction, Sweep
 from models.resolve import IdentityResolver
 from models.rules import (
+    FINGERPRINT_KEY,
     ensure_contacts,
     forget_contacts,
     rebuild_contacts,
     refresh_contacts,
+    rules_fingerprint,
 )
 from models.schema import (
     CardRow,
@@ -53,6 +56,7 @@ from models.schema import (
     DigestItemRow,
     IdentityRow,
     InteractionRow,
+    MetaRow,
     ParticipantRow,
     PersonActionRow,
     SyncStateRow,
@@ -60,6 +64,15 @@ from models.schema import (
 from models.times import from_db, utc_naive
 
 ACCOUNT_LEASE_TTL_S = 120.0
+_LOCK_RETRIES = retry.Policy(attempts=6, base=0.5, cap=8.0)
+
+
+def _locked(error: BaseException) -> retry.Decision:
+    """SQLite's "database is locked" / "busy" is transient; anything else is not."""
+    text = str(error).lower()
+    if isinstance(error, OperationalError) and ("locked" in text or "busy" in text):
+        return retry.Decision(retry.Verdict.TRANSIENT, "the store is busy")
+    return retry.Decision(retry.Verdict.PERMANENT, str(error))
 
 
 @dataclass(slots=True)
@@ -229,6 +242,29 @@ class Store:
                 if person_id not in done:
                     session.add(DigestItemRow(report_date=day, person_id=person_id, kind=kind))
                     done.add(person_id)
+
+    def ensure_contacts(self, rules: RulesConfig) -> bool:
+        """Rebuild the derived contact table if it was built under other rules; True if so.
+
+        Done in a writers' transaction of its own (SQLite: BEGIN IMMEDIATE, which waits for a
+        sync's batch to commit), never by upgrading a report's read transaction into a write
+        while a sync commits — that is SQLite's immediate "database is locked". A store still
+        locked after the wait is retried (connectors.retry), so a report never fails on it."""
+        wanted = rules_fingerprint(rules)
+        with self.session() as session:
+            current = session.scalar(select(MetaRow.value).where(MetaRow.key == FINGERPRINT_KEY))
+        if current == wanted:
+            return False
+
+        def attempt() -> bool:
+            with self.write_session() as session:
+                return ensure_contacts(session, rules)
+
+        try:
+            rebuilt, _ = retry.run(attempt, _locked, _LOCK_RETRIES)
+        except retry.GaveUp as gave:
+            raise gave.cause from None
+        return rebuilt
 
     def rebuild_contacts(self, rules: RulesConfig) -> None:
         """Derive the contact table from the stored facts again (e.g. after bulk loads)."""
