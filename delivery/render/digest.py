@@ -19,6 +19,7 @@ OVERDUE = ("cold", "cooling")
 STATUS_LABEL = {
     "cold": "cold",
     "cooling": "cooling",
+    "dormant": "dormant",
     "never": "never contacted",
     "warm": "warm",
 }

@@ -20,6 +20,7 @@ INK, MUTED, LINE, PAGE = "#1f2937", "#6b7280", "#e5e7eb", "#f3f4f6"
 STATUS_COLOURS = {  # (strong, pale)
     "cold": ("#1d4ed8", "#dbeafe"),
     "cooling": ("#b45309", "#fef3c7"),
+    "dormant": ("#6b7280", "#f3f4f6"),
     "never": ("#4b5563", "#e5e7eb"),
     "warm": ("#15803d", "#dcfce7"),
 }

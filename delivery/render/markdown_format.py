@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from models.report import Report
 
-_BADGE = {"cold": "🧊 cold", "cooling": "🌤 cooling", "warm": "🔥 warm", "never": "∅ never"}
+_BADGE = {
+    "cold": "🧊 cold",
+    "cooling": "🌤 cooling",
+    "dormant": "💤 dormant",
+    "warm": "🔥 warm",
+    "never": "∅ never",
+}
 
 
 def _cell(text: str) -> str:

@@ -20,6 +20,7 @@ MAX_HEADER = 150
 _EMOJI = {
     "cold": ":large_blue_circle:",
     "cooling": ":large_orange_circle:",
+    "dormant": ":black_circle:",
     "never": ":white_circle:",
     "warm": ":large_green_circle:",
 }

@@ -9,7 +9,13 @@ from rich.table import Table
 
 from models.report import Report
 
-_STYLE = {"cold": "bold blue", "cooling": "yellow", "warm": "green", "never": "dim"}
+_STYLE = {
+    "cold": "bold blue",
+    "cooling": "yellow",
+    "dormant": "dim italic",
+    "warm": "green",
+    "never": "dim",
+}
 
 
 def render(report: Report, width: int = 120) -> str:

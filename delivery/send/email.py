@@ -4,13 +4,14 @@ sent over SMTP (STARTTLS or implicit TLS) or through the Gmail API (`users.messa
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import smtplib
 import socket
 import ssl
 from collections.abc import Callable
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate
 
 from connectors.retry import Verdict
 from delivery.render import html_format, plain_digest
@@ -23,6 +24,14 @@ TIMEOUT_SECONDS = 30.0
 Send = Callable[[], None]
 
 
+def message_id(report: Report, sender: str, recipient: str) -> str:
+    """One Message-ID per (report day, recipient): a resend of an uncertain delivery is the
+    same message, which mailboxes that deduplicate by Message-ID (Gmail does) keep once."""
+    domain = sender.rpartition("@")[2] or "keepwarm.invalid"
+    digest = hashlib.sha256(f"{report.as_of}\0{recipient.lower()}".encode()).hexdigest()[:20]
+    return f"<keepwarm.{report.as_of:%Y%m%d}.{digest}@{domain}>"
+
+
 def build_message(report: Report, sender: str, recipient: str, timezone: str) -> EmailMessage:
     """Text part first, HTML second: clients show the last part they can render."""
     msg = EmailMessage()
@@ -30,7 +39,7 @@ def build_message(report: Report, sender: str, recipient: str, timezone: str) ->
     msg["From"] = sender
     msg["To"] = recipient
     msg["Date"] = formatdate(localtime=False, usegmt=True)
-    msg["Message-ID"] = make_msgid("keepwarm", domain=sender.rpartition("@")[2] or None)
+    msg["Message-ID"] = message_id(report, sender, recipient)
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Keepwarm-Report-Date"] = report.as_of.isoformat()
     msg.set_content(plain_digest.render(report, timezone=timezone))
@@ -221,7 +230,13 @@ def jobs(report: Report, config: Config) -> list[tuple[str, Send]]:
     for recipient in to:
 
         def send(recipient: str = recipient) -> None:
-            transport(build_message(report, sender, recipient, timezone))
+            try:
+                message = build_message(report, sender, recipient, timezone)
+            except Exception as exc:  # nothing left: a bug, not a delivery that may have happened
+                raise SendError(
+                    f"the digest could not be built: {type(exc).__name__}: {exc}", transient=False
+                ) from exc
+            transport(message)
 
         out.append((recipient.lower(), send))
     return out
