@@ -10,6 +10,7 @@ import random
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -36,34 +37,40 @@ class Run:
 
 def run(point: str, args: list[str], env: dict[str, str], timeout: float = RERUN_TIMEOUT_S) -> Run:
     """One keepwarm process, killed at `point` (or not: "none"); waits for it to end."""
-    started = time.monotonic()
-    proc = subprocess.Popen(
-        [sys.executable, str(KILLER), point, "--", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    seen: set[int] = set()
-    try:
-        parent = psutil.Process(proc.pid)
-        while proc.poll() is None:
-            with contextlib.suppress(psutil.Error):
-                seen.update(c.pid for c in parent.children(recursive=True))
-            if time.monotonic() - started > timeout:
-                os.killpg(proc.pid, signal.SIGKILL)
-                raise AssertionError(f"keepwarm {args} hung for {timeout:.0f} s (kill {point})")
-            time.sleep(0.05)
-    except psutil.NoSuchProcess:
-        pass
-    out, err = proc.communicate()
+    # Files, not pipes: a chatty run (DEBUG logs) would block on a full pipe while we poll.
+    with tempfile.TemporaryFile("w+") as out_file, tempfile.TemporaryFile("w+") as err_file:
+        started = time.monotonic()
+        proc = subprocess.Popen(
+            [sys.executable, str(KILLER), point, "--", *args],
+            cwd=ROOT,
+            env=env,
+            stdout=out_file,
+            stderr=err_file,
+            text=True,
+            start_new_session=True,
+        )
+        seen: set[int] = set()
+        try:
+            parent = psutil.Process(proc.pid)
+            while proc.poll() is None:
+                with contextlib.suppress(psutil.Error):
+                    seen.update(c.pid for c in parent.children(recursive=True))
+                if time.monotonic() - started > timeout:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    raise AssertionError(f"keepwarm {args} hung for {timeout:.0f} s ({point})")
+                time.sleep(0.05)
+        except psutil.NoSuchProcess:
+            pass
+        proc.wait()
+        seconds = time.monotonic() - started
+        out_file.seek(0)
+        err_file.seek(0)
+        out, err = out_file.read(), err_file.read()
     left = [pid for pid in seen if psutil.pid_exists(pid)]
     for pid in left:  # counted, then cleaned up so one trial's orphan cannot skew the next
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-    return Run(proc.returncode, out, err, time.monotonic() - started, len(left))
+    return Run(proc.returncode, out, err, seconds, len(left))
 
 
 def environment(extra: dict[str, str] | None = None) -> dict[str, str]:
