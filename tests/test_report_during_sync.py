@@ -46,11 +46,11 @@ def test_rebuilding_reports_while_a_sync_commits(tmp_path: Path) -> None:
     thread.start()
     try:
         sizes = []
-        for group in (2, 3, 4, 5, 6, 7):
+        for group in (2, 5, 7):
             changed = config_from_dict({**data, "rules": {"max_email_group": group}})
             sizes.append(len(build_report(Store(url), changed).people))
     finally:
         stop.set()
         thread.join()
-    assert commits[0] > 5 and all(sizes)
+    assert commits[0] > 2 and all(sizes)
     store.close()

@@ -137,7 +137,13 @@ class Session:
 
 
 def graph(session: Session, slept: list[float], **kw: Any) -> GraphClient:
-    limiter = AppLimiter(sleep=slept.append)
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:  # a virtual clock: waits are recorded, not slept
+        slept.append(seconds)
+        now[0] += seconds
+
+    limiter = AppLimiter(clock=lambda: now[0], sleep=sleep)
     return GraphClient(
         "work",
         session,
