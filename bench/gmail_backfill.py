@@ -139,12 +139,71 @@ def run(strategy: str, messages: int, costs: str, rate: float, quota_on: bool) -
         }
 
 
+def backfill_then_nightly(messages: int, costs: str, since: str) -> dict[str, Any]:
+    """`keepwarm backfill --since` then the next nightly `sync`, through the real sync loop
+    and store: the quota units of both as a ratio of the backfill alone (item 1 of issue 11:
+    the nightly used to re-read the whole mailbox)."""
+    from datetime import UTC, datetime
+
+    from ingest.sync import sync_account_now
+    from models.config import config_from_dict
+    from models.store import Store
+
+    with (
+        FakeGmail(costs=costs, units_per_second=None, clock=Clock(virtual=True)) as fake,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        generate_mailbox(fake, messages, drafts=True)
+        token = Path(tmp) / "token.json"
+        token.write_text(json.dumps(fake.authorized_user_info()))
+        url = f"sqlite:///{Path(tmp) / 'kw.db'}"
+        account = {
+            "name": "bench",
+            "kind": "gmail",
+            "address": ME,
+            "api_endpoint": fake.endpoint,
+            "token_file": str(token),
+            "quota": {"units_per_second": 1e9, "costs": costs},
+        }
+        config = config_from_dict(
+            {"store": {"url": url}, "me": {"emails": [ME]}, "accounts": [account]}
+        )
+        store = Store(url)
+        start = datetime.fromisoformat(since).replace(tzinfo=UTC)
+        backfill = sync_account_now(config, store, "bench", (start, None))
+        alone = fake.stats.units
+        nightly = sync_account_now(config, store, "bench")
+        store.close()
+        return {
+            "backfill_units": alone,
+            "nightly_units": fake.stats.units - alone,
+            "ratio": fake.stats.units / alone,
+            "backfill_rows": backfill.inserted,
+            "nightly_read": nightly.seen,
+            "nightly_updated": nightly.updated,
+        }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--costs", choices=["2026", "legacy"], default="2026")
     parser.add_argument("--rate", type=float, default=None, help="units/s (default per costs)")
+    parser.add_argument(
+        "--then-nightly",
+        metavar="SINCE",
+        help="only: `backfill --since SINCE` then one nightly sync; their units as a ratio",
+    )
     args = parser.parse_args()
+    if args.then_nightly:
+        got = backfill_then_nightly(args.messages, args.costs, args.then_nightly)
+        print(
+            f"backfill --since {args.then_nightly}: {got['backfill_units']:,} units, "
+            f"{got['backfill_rows']:,} rows; first nightly: {got['nightly_units']:,} units, "
+            f"{got['nightly_read']} read, {got['nightly_updated']} updated; "
+            f"(backfill + nightly) / backfill = {got['ratio']:.4f} (goal <= 1.02)"
+        )
+        return
     rate = args.rate or (100.0 if args.costs == "2026" else 250.0)
     print(f"mailbox: {args.messages} messages, costs={args.costs}, quota {rate:.0f} units/s")
     results = {}

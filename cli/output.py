@@ -34,9 +34,14 @@ def fail(message: str, code: int) -> NoReturn:
 
 
 def print_summaries(results: list[dict[str, Any]], console: Console | None = None) -> None:
-    """One row per synced account, then each account's skips (with examples) and fallbacks."""
+    """One row per synced account, then each account's skips (with examples) and fallbacks.
+    A backfill's table is titled so, with its window."""
     console = console or out
-    table = Table(title="sync")
+    title = "sync"
+    if results and all(r.get("mode") == "backfill" for r in results):
+        window = results[0].get("window") or "whole account, from scratch"
+        title = f"backfill ({window})"
+    table = Table(title=title)
     for column in ("account", "kind", "read", "new", "updated", "removed", "cards", "skipped"):
         table.add_column(column, justify="left" if column in ("account", "kind") else "right")
     table.add_column("time", justify="right")

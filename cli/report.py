@@ -56,6 +56,13 @@ def report(
         int | None, typer.Option(help="Only the N most overdue people (N ≥ 1).", min=1)
     ] = None,
     force: Annotated[bool, typer.Option(help="Deliver again even if already sent today.")] = False,
+    resend_uncertain: Annotated[
+        bool,
+        typer.Option(
+            "--resend-uncertain",
+            help="Resend only to recipients whose delivery is uncertain (a run died mid-send).",
+        ),
+    ] = False,
     config: ConfigOpt = None,
 ) -> None:
     """Build (and optionally deliver) the staleness report."""
@@ -69,14 +76,27 @@ def report(
     if bad:
         fail(f"--deliver {bad[0]!r}: choose email or slack", 2)
     try:
-        outcomes = _deliver(cfg, list(deliver), day, force)
+        outcomes = _deliver(cfg, list(deliver), day, force, resend_uncertain)
     except Exception as exc:
         fail(f"delivery failed: {exc} (the report is still available: keepwarm report)", 1)
     for outcome in outcomes:
         say(f"{outcome['channel']} → {outcome['recipient']}: {outcome['status']}", console=out)
+    uncertain = [o for o in outcomes if o["status"] == "uncertain"]
+    if uncertain:
+        who = ", ".join(str(o["recipient"]) for o in uncertain)
+        channels = " ".join(
+            f"--deliver {c}" for c in dict.fromkeys(o["channel"] for o in uncertain)
+        )
+        say(
+            f"uncertain (may or may not have arrived): {who}. Check, then resend to these "
+            f"only: keepwarm report {channels} --resend-uncertain",
+            console=out,
+        )
 
 
-def _deliver(cfg: Config, channels: list[str], day: date | None, force: bool) -> list[Any]:
+def _deliver(
+    cfg: Config, channels: list[str], day: date | None, force: bool, resend_uncertain: bool
+) -> list[Any]:
     """What flows.nightly's deliver task does, without Prefect around it."""
     from delivery.send import deliver
     from models.report import build_report
@@ -84,7 +104,10 @@ def _deliver(cfg: Config, channels: list[str], day: date | None, force: bool) ->
     store = open_store(cfg)
     try:
         report = build_report(store, cfg, day, limit=cfg.report.limit)
-        return [o.as_dict() for o in deliver(report, cfg, store, channels, force=force)]
+        outcomes = deliver(
+            report, cfg, store, channels, force=force, resend_uncertain=resend_uncertain
+        )
+        return [o.as_dict() for o in outcomes]
     finally:
         store.close()
 

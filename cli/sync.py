@@ -120,7 +120,9 @@ def backfill(
     until: Annotated[str | None, typer.Option(help=f"Window end (exclusive), {DATE_HELP}.")] = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Full re-read of one account over a window (idempotent: nothing is duplicated)."""
+    """Re-read one account: without --since/--until in full, from scratch (also the fix for
+    a saved cursor that cannot be read); with them, only that window. Idempotent: nothing
+    is duplicated, unchanged records are not rewritten."""
     cfg = load(config)
     try:
         cfg.account(account)

@@ -50,8 +50,21 @@ class Connector(Protocol):
     account: str
 
     def batches(self, cursor: str | None, window: Window | None = None) -> Iterator[Batch]:
-        """Yield batches after `cursor`; with a window, re-read exactly that window."""
+        """Yield batches after `cursor`; with a window, re-read exactly that window.
+
+        With a window, `cursor` is the account's saved cursor (maybe None, maybe one that
+        cannot be read: a window re-read must not fail on it), and a batch's `cursor` is
+        stored as the account's: set it only to a cursor the next sync can continue from
+        (Gmail: the historyId taken before the backfill), else leave it None — the saved
+        one stays — and say so once in the batch's `notes` (`window_note`)."""
         ...
+
+
+def window_note(had_cursor: bool, why: str, next_sync: str) -> str:
+    """The summary line of a window re-read that leaves the account's cursor alone."""
+    if had_cursor:
+        return f"window re-read: {why}; the account's cursor is kept, the next sync goes on from it"
+    return f"window re-read: {why}; the account has no cursor yet, so the next sync {next_sync}"
 
 
 def as_utc(value: datetime | date, default_tz: object = UTC) -> datetime:

@@ -1,6 +1,7 @@
 """The two kinds of failure a connector can raise, retried (or not) in one place.
 
-Retriable: 429, 5xx, timeouts, connection resets — the flow's retry policy may try again.
+Retriable: 429, 5xx, timeouts, connection resets that were still failing when the one retry
+layer (connectors.retry) gave up; the next run may succeed.
 Fatal: bad credentials, other 4xx, unreadable config — retrying cannot help; the message
 names the account and what the user should do.
 """
@@ -18,6 +19,11 @@ class ConnectorError(Exception):
 
 class RetriableError(ConnectorError):
     """Transient: safe to retry the same call later."""
+
+
+class UncertainError(RetriableError):
+    """The call may have taken effect (a timeout after the request went out): safe to retry
+    for a read, not for a send (connectors.retry's UNCERTAIN)."""
 
 
 class FatalError(ConnectorError):

@@ -11,7 +11,6 @@ from prefect.artifacts import create_markdown_artifact
 
 from delivery.render import render
 from flows.sync import SyncFailed, flush_logs, sync_all
-from ingest.policy import retry_only_transient
 from models.config import load_config
 from models.report import build_report
 from models.store import Store
@@ -46,9 +45,15 @@ def publish_digest(config_path: str, as_of: date | None = None) -> str:
     return markdown
 
 
-@task(name="deliver", retries=2, retry_delay_seconds=30, retry_condition_fn=retry_only_transient)
+# No task retries: each send already runs through the one retry layer (delivery.send.retry),
+# and the ledger makes a rerun safe; Prefect retries on top multiplied the attempts (up to 9).
+@task(name="deliver")
 def deliver_task(
-    config_path: str, channels: list[str], as_of: date | None = None, force: bool = False
+    config_path: str,
+    channels: list[str],
+    as_of: date | None = None,
+    force: bool = False,
+    resend_uncertain: bool = False,
 ) -> list[dict[str, Any]]:
     from delivery.send import deliver
 
@@ -56,7 +61,9 @@ def deliver_task(
     store = Store(config.store.url)
     try:
         report = build_report(store, config, as_of, limit=config.report.limit)
-        outcomes = deliver(report, config, store, channels, force=force)
+        outcomes = deliver(
+            report, config, store, channels, force=force, resend_uncertain=resend_uncertain
+        )
         return [o.as_dict() for o in outcomes]
     finally:
         store.close()

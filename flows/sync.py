@@ -13,7 +13,6 @@ from prefect import flow, get_run_logger, task
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from ingest import sync as loop
-from ingest.policy import retry_only_transient
 from ingest.sync import SyncProgress, SyncStopped, control_for, sync_account_now
 from models.config import load_config
 from models.store import Store
@@ -38,18 +37,16 @@ class SyncFailed(RuntimeError):
         self.results = results
 
 
-@task(
-    name="sync",
-    task_run_name="sync {account}",
-    retries=3,
-    retry_delay_seconds=[10, 60, 300],
-    retry_condition_fn=retry_only_transient,
-)
+# No task retries: every API call already has its one retry layer (connectors.retry), which
+# has given up for a reason by the time an error gets here; retrying the whole account on
+# top would multiply the attempts. The next run resumes from the last stored batch.
+@task(name="sync", task_run_name="sync {account}")
 def sync_account_task(
     config_path: str,
     account: str,
     since: datetime | None = None,
     until: datetime | None = None,
+    backfill: bool = False,
 ) -> dict[str, Any]:
     config = load_config(config_path)
     store = Store(config.store.url)
@@ -71,7 +68,13 @@ def sync_account_task(
         control.stop = local.stop
     try:
         summary = sync_account_now(
-            config, store, account, window, on_event=logger.warning, control=control
+            config,
+            store,
+            account,
+            window,
+            on_event=logger.warning,
+            control=control,
+            backfill=backfill,
         )
     except SyncStopped as stopped:
         logger.error("%s", stopped)
@@ -103,8 +106,9 @@ def sync_account(config_path: str, account: str) -> dict[str, Any]:
 def backfill(
     config_path: str, account: str, since: datetime | None = None, until: datetime | None = None
 ) -> dict[str, Any]:
-    """Re-read one account over [since, until): the same connector code with an end bound."""
-    result: dict[str, Any] = sync_account_task(config_path, account, since, until)
+    """Re-read one account: without a window, in full from scratch (its cursor saved for the
+    next sync); with one, over [since, until) (see ingest.sync.read_plan)."""
+    result: dict[str, Any] = sync_account_task(config_path, account, since, until, True)
     return result
 
 

@@ -53,6 +53,8 @@ class SyncSummary:
     seconds: float = 0.0
     error: str | None = None
     interrupted: bool = False
+    mode: str = "sync"  # "sync" (from the saved cursor) or "backfill" (see `read_plan`)
+    window: str = ""  # a backfill's window as the user gave it, "" for the whole account
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -71,6 +73,8 @@ class SyncSummary:
             "seconds": round(self.seconds, 3),
             "error": self.error,
             "interrupted": self.interrupted,
+            "mode": self.mode,
+            "window": self.window,
         }
 
 
@@ -148,12 +152,18 @@ def sync_account_now(
     on_batch: Callable[[Batch, SyncSummary], None] | None = None,
     on_event: Callable[[str], None] | None = None,
     control: SyncControl | None = None,
+    *,
+    backfill: bool = False,
 ) -> SyncSummary:
     """Run one account to the end (or to its window's end). Connector errors propagate;
-    a stop, deadline or stall raises SyncStopped after the last stored batch."""
+    a stop, deadline or stall raises SyncStopped after the last stored batch.
+
+    `backfill` (or a `window`) makes it a backfill: see `read_plan`."""
     account = config.account(account_name)
     control = control or SyncControl()
     summary = SyncSummary(account=account.name, kind=account.kind)
+    if backfill or window is not None:
+        summary.mode, summary.window = "backfill", describe_window(window)
     started = time.perf_counter()
 
     def say(line: str) -> None:
@@ -170,6 +180,40 @@ def sync_account_now(
     finally:
         summary.seconds = time.perf_counter() - started
     return summary
+
+
+def read_plan(
+    mode: str, saved: str | None, window: tuple[datetime | None, datetime | None] | None
+) -> tuple[str | None, Window | None]:
+    """What the connector is asked for: (cursor, window).
+
+    - sync: the saved cursor, no window — what changed since the last run;
+    - backfill without a window: no cursor — a full re-read of the account from scratch
+      (with its sweep); its cursors are saved as usual, so the next sync continues from it.
+      It is also the way out of a cursor that cannot be read;
+    - backfill of a window: the saved cursor *and* the window. The connector re-reads the
+      window; a batch's cursor is saved only when the connector sets one, which it does only
+      when that cursor is valid for the next sync (Gmail: the historyId taken before the
+      backfill, for an account with no usable cursor yet); otherwise the saved cursor stays
+      and the connector says so in the batch's notes (connectors.base.Connector).
+    """
+    if mode != "backfill":
+        return saved, None
+    if window is None:
+        return None, None
+    return saved, Window(*window)
+
+
+def describe_window(window: tuple[datetime | None, datetime | None] | None) -> str:
+    """How the summary names a window, e.g. "since 2016-01-01"; "" for none."""
+    if window is None:
+        return ""
+    since, until = window
+    parts = [
+        f"since {since:%Y-%m-%d}" if since else "",
+        f"until {until:%Y-%m-%d} (exclusive)" if until else "",
+    ]
+    return " ".join(p for p in parts if p)
 
 
 def _run(
@@ -213,13 +257,9 @@ def _run(
         report()
 
     connector = build_connector(account, me, BuildOptions(progress=source_progress))
-    bounds = Window(*window) if window is not None else None
-    cursor = state.cursor if state and bounds is None else None
+    cursor, bounds = read_plan(summary.mode, state.cursor if state else None, window)
     for batch in _handed_over(connector, cursor, bounds, account.name, summary, control, started):
         lease.check()
-        if bounds is not None:
-            # A backfill re-reads a window; it must not move the incremental cursor.
-            batch.cursor = None
         result = store.apply_batch(account.name, account.kind, batch, config.rules)
         summary.batches += 1
         summary.seen += batch.seen

@@ -2,7 +2,9 @@
 
 A row is reserved as `sending` before anything leaves (the unique constraint decides between
 two racing runs), then marked `sent` or `failed`. A row left in `sending` means a run died
-mid-send: we cannot know whether it arrived, so it is reported, not resent. These are the
+mid-send: we cannot know whether it arrived, so it is reported, not resent — as is a row
+marked `uncertain` (the connection dropped after the message went out). Only an explicit
+`--resend-uncertain` (or `--force`) takes those rows over. These are the
 session-level steps; models.store.Store runs them in its transactions, like every write, and
 delivery.send decides what to do with each outcome.
 """
@@ -48,10 +50,20 @@ def insert(session: Session, day: date, channel: str, recipient: str) -> Reserva
     return Reservation("reserved", row.id)
 
 
+UNCERTAIN = ("sending", "uncertain")  # may or may not have arrived
+
+
 def take_existing(
-    session: Session, day: date, channel: str, recipient: str, *, force: bool
+    session: Session,
+    day: date,
+    channel: str,
+    recipient: str,
+    *,
+    force: bool,
+    resend_uncertain: bool = False,
 ) -> Reservation:
-    """Decide from the existing row's status; `force` or a `failed` row is taken over."""
+    """Decide from the existing row's status; `force`, a `failed` row, or (with
+    `resend_uncertain`) an uncertain one is taken over."""
     row = session.scalars(
         select(DeliveryRow).where(
             DeliveryRow.report_date == day,
@@ -59,7 +71,7 @@ def take_existing(
             DeliveryRow.recipient == recipient,
         )
     ).one()
-    if force or row.status == "failed":
+    if force or row.status == "failed" or (resend_uncertain and row.status in UNCERTAIN):
         taken = session.execute(
             update(DeliveryRow)
             .where(DeliveryRow.id == row.id, DeliveryRow.status == row.status)
@@ -76,7 +88,7 @@ def take_existing(
 def finish(
     session: Session,
     row_id: int,
-    status: Literal["sent", "failed"],
+    status: Literal["sent", "failed", "uncertain"],
     attempts: int,
     detail: str = "",
 ) -> None:

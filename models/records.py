@@ -92,6 +92,11 @@ class Sweep:
     prefix: str
     since: datetime | None = None
     until: datetime | None = None
+    # Keep bulk, automated and newsletter mail even when the round did not deliver it: a
+    # source whose full read skips noise by design (Gmail fetches only the Primary tab and
+    # your threads) sweeps only what counts, and the noise it stored keeps telling machine
+    # senders from people.
+    keep_noise: bool = False
 
 
 @dataclass(slots=True)

@@ -127,6 +127,7 @@ def build_report(
     limit: int | None = None,
 ) -> Report:
     day, cutoff = cutoff_for(as_of, config.report.timezone, now)
+    store.ensure_contacts(config.rules)  # a rebuild, if any, in a write transaction of its own
     with _cyclic_gc_paused():
         with store.session() as session:
             people, facts = _collect(session, config, day, cutoff)

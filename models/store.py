@@ -37,6 +37,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors import retry
 from models import ledger
 from models.config import RulesConfig
 from models.leases import Holder, Lease, LeaseBusy, try_acquire
@@ -44,10 +45,12 @@ from models.locks import lock_writers
 from models.records import Batch, Interaction, Sweep
 from models.resolve import IdentityResolver
 from models.rules import (
+    FINGERPRINT_KEY,
     ensure_contacts,
     forget_contacts,
     rebuild_contacts,
     refresh_contacts,
+    rules_fingerprint,
 )
 from models.schema import (
     CardRow,
@@ -55,6 +58,7 @@ from models.schema import (
     DigestItemRow,
     IdentityRow,
     InteractionRow,
+    MetaRow,
     ParticipantRow,
     PersonActionRow,
     SyncStateRow,
@@ -62,6 +66,15 @@ from models.schema import (
 from models.times import from_db, utc_naive
 
 ACCOUNT_LEASE_TTL_S = 120.0
+_LOCK_RETRIES = retry.Policy(attempts=6, base=0.5, cap=8.0)
+
+
+def _locked(error: BaseException) -> retry.Decision:
+    """SQLite's "database is locked" / "busy" is transient; anything else is not."""
+    text = str(error).lower()
+    if isinstance(error, OperationalError) and ("locked" in text or "busy" in text):
+        return retry.Decision(retry.Verdict.TRANSIENT, "the store is busy")
+    return retry.Decision(retry.Verdict.PERMANENT, str(error))
 
 
 @dataclass(slots=True)
@@ -317,6 +330,29 @@ class Store:
                     session.add(DigestItemRow(report_date=day, person_id=person_id, kind=kind))
                     done.add(person_id)
 
+    def ensure_contacts(self, rules: RulesConfig) -> bool:
+        """Rebuild the derived contact table if it was built under other rules; True if so.
+
+        Done in a writers' transaction of its own (SQLite: BEGIN IMMEDIATE, which waits for a
+        sync's batch to commit), never by upgrading a report's read transaction into a write
+        while a sync commits — that is SQLite's immediate "database is locked". A store still
+        locked after the wait is retried (connectors.retry), so a report never fails on it."""
+        wanted = rules_fingerprint(rules)
+        with self.session() as session:
+            current = session.scalar(select(MetaRow.value).where(MetaRow.key == FINGERPRINT_KEY))
+        if current == wanted:
+            return False
+
+        def attempt() -> bool:
+            with self.write_session() as session:
+                return ensure_contacts(session, rules)
+
+        try:
+            rebuilt, _ = retry.run(attempt, _locked, _LOCK_RETRIES)
+        except retry.GaveUp as gave:
+            raise gave.cause from None
+        return rebuilt
+
     def rebuild_contacts(self, rules: RulesConfig) -> None:
         """Derive the contact table from the stored facts again (e.g. after bulk loads)."""
         with self.write_session() as session:
@@ -325,7 +361,13 @@ class Store:
     # -- the delivery ledger (models.ledger) -------------------------------------------
 
     def reserve_delivery(
-        self, day: date, channel: str, recipient: str, *, force: bool = False
+        self,
+        day: date,
+        channel: str,
+        recipient: str,
+        *,
+        force: bool = False,
+        resend_uncertain: bool = False,
     ) -> ledger.Reservation:
         """Claim the right to send; `force` takes over any existing row (a deliberate resend).
         A `failed` row is taken over too: nothing was delivered, so sending again is safe."""
@@ -335,10 +377,16 @@ class Store:
         except IntegrityError:
             pass  # a row exists: decide from its status
         with self.session() as session:
-            return ledger.take_existing(session, day, channel, recipient, force=force)
+            return ledger.take_existing(
+                session, day, channel, recipient, force=force, resend_uncertain=resend_uncertain
+            )
 
     def finish_delivery(
-        self, row_id: int, status: Literal["sent", "failed"], attempts: int, detail: str = ""
+        self,
+        row_id: int,
+        status: Literal["sent", "failed", "uncertain"],
+        attempts: int,
+        detail: str = "",
     ) -> None:
         with self.session() as session:
             ledger.finish(session, row_id, status, attempts, detail)
@@ -354,18 +402,39 @@ def _upsert_interactions(
 ) -> tuple[int, int, list[int]]:
     """Upsert by stable key; participants are replaced so an edited meeting is current.
 
+    A record whose stored values and participants are already what it says is not rewritten
+    and not counted as updated (only its `round` mark moves, for the sweep): re-reading
+    unchanged data reports 0 updated.
+
     Returns (inserted, updated, ids of every interaction of the batch)."""
     if not records:
         return 0, 0, []
     by_key: dict[str, Interaction] = {r.key: r for r in records}
     existing: dict[str, int] = {}
+    stored: dict[int, dict[str, Any]] = {}
     keys = list(by_key)
+    columns = [getattr(InteractionRow, name) for name in _CONTENT]
     for start in range(0, len(keys), 500):
         chunk = keys[start : start + 500]
-        for key, row_id in session.execute(
-            select(InteractionRow.key, InteractionRow.id).where(InteractionRow.key.in_(chunk))
+        for row in session.execute(
+            select(InteractionRow.id, InteractionRow.round, *columns).where(
+                InteractionRow.key.in_(chunk)
+            )
         ):
-            existing[key] = row_id
+            values = dict(zip(("id", "round", *_CONTENT), row, strict=True))
+            existing[values["key"]] = values["id"]
+            stored[values["id"]] = values
+    if stored:
+        ids = list(stored)
+        for start in range(0, len(ids), 500):
+            for part in session.execute(
+                select(ParticipantRow).where(
+                    ParticipantRow.interaction_id.in_(ids[start : start + 500])
+                )
+            ).scalars():
+                stored[part.interaction_id].setdefault("participants", set()).add(
+                    (part.kind, part.value, part.role, part.name, bool(part.declined))
+                )
     new_rows = [_row_values(r, round_id) for k, r in by_key.items() if k not in existing]
     if new_rows:
         session.execute(insert(InteractionRow), new_rows)
@@ -376,15 +445,28 @@ def _upsert_interactions(
             ):
                 existing[key] = row_id
     new_keys = {r["key"] for r in new_rows}
-    updated_keys = [k for k in by_key if k not in new_keys]
-    if updated_keys:
+    changed: list[str] = []
+    remark: list[int] = []
+    for key in by_key:
+        if key in new_keys:
+            continue
+        row_id = existing[key]
+        if _same(stored[row_id], by_key[key]):
+            if stored[row_id]["round"] != round_id:
+                remark.append(row_id)
+        else:
+            changed.append(key)
+    if remark:
+        session.execute(
+            update(InteractionRow), [{"id": row_id, "round": round_id} for row_id in remark]
+        )
+    if changed:
         # ORM bulk UPDATE by primary key: one executemany for the batch, not a row at a time.
         session.execute(
             update(InteractionRow),
-            [{"id": existing[k], **_row_values(by_key[k], round_id)} for k in updated_keys],
+            [{"id": existing[k], **_row_values(by_key[k], round_id)} for k in changed],
         )
-    if updated_keys:
-        ids = [existing[k] for k in updated_keys]
+        ids = [existing[k] for k in changed]
         for start in range(0, len(ids), 500):
             session.execute(
                 delete(ParticipantRow).where(
@@ -392,7 +474,8 @@ def _upsert_interactions(
                 )
             )
     participants: dict[tuple[int, str, str, str], dict[str, Any]] = {}
-    for key, record in by_key.items():
+    for key in [*new_keys, *changed]:
+        record = by_key[key]
         row_id = existing[key]
         for p in record.participants:
             pk = (row_id, p.kind, p.value, p.role)
@@ -409,7 +492,42 @@ def _upsert_interactions(
             )
     if participants:
         session.execute(insert(ParticipantRow), list(participants.values()))
-    return len(new_rows), len(updated_keys), [existing[k] for k in by_key]
+    return len(new_rows), len(changed), [existing[k] for k in by_key]
+
+
+# The stored columns a record determines (all but `id` and the sweep's `round` mark).
+_CONTENT = (
+    "key",
+    "source",
+    "account",
+    "occurred_at",
+    "channel",
+    "direction",
+    "group_size",
+    "bulk",
+    "automated",
+    "cancelled",
+    "declined",
+    "subject",
+    "thread_id",
+    "to_me",
+    "newsletter",
+)
+
+
+def _same(stored: dict[str, Any], record: Interaction) -> bool:
+    """The stored row already says what `record` says (values and participants)."""
+    wanted = _row_values(record, None)
+    for name in _CONTENT:
+        have, want = stored[name], wanted[name]
+        if isinstance(want, bool) or isinstance(have, bool):
+            have, want = bool(have), bool(want)
+        if have != want:
+            return False
+    people: dict[tuple[str, str, str], tuple[str, str, str, str | None, bool]] = {}
+    for p in record.participants:
+        people.setdefault((p.kind, p.value, p.role), (p.kind, p.value, p.role, p.name, p.declined))
+    return set(people.values()) == set(stored.get("participants", set()))
 
 
 def _row_values(record: Interaction, round_id: str | None) -> dict[str, Any]:
@@ -443,6 +561,13 @@ def _sweep(session: Session, sweep: Sweep, round_id: str) -> int:
         stale = and_(stale, InteractionRow.occurred_at >= utc_naive(sweep.since))
     if sweep.until is not None:
         stale = and_(stale, InteractionRow.occurred_at < utc_naive(sweep.until))
+    if sweep.keep_noise:
+        stale = and_(
+            stale,
+            InteractionRow.bulk.is_(False),
+            InteractionRow.automated.is_(False),
+            InteractionRow.newsletter.is_(False),
+        )
     keys = list(session.scalars(select(InteractionRow.key).where(stale)))
     removed = _remove(session, keys) if keys else 0
     cards = session.execute(

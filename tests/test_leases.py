@@ -184,3 +184,50 @@ def test_file_sources_take_no_slot() -> None:
     assert limit_names(MboxAccount(kind="mbox", name="t", path="t.mbox")) == []
     outlook = OutlookAccount(kind="outlook", client_id="ABC-123", name="w")
     assert limit_names(outlook) == ["graph-app-abc-123"]
+
+
+def test_racing_for_a_provider_slot_round_after_round(store_url: str, tmp_path: Path) -> None:
+    """Six processes race for one Gmail user's slot ten times over: each round exactly one
+    holds it (the holder keeps it until every racer has tried), the others are told who."""
+    Store(store_url).close()
+    racers, rounds = 6, 10
+    procs = [
+        python(
+            f"""
+            import pathlib, time
+            from models.leases import LeaseBusy, try_acquire
+            from models.store import Store
+            store = Store({store_url!r})
+            base = pathlib.Path({str(tmp_path)!r})
+            for r in range({rounds}):
+                while not (base / f"go{{r}}").exists():
+                    time.sleep(0.005)
+                try:
+                    lease = try_acquire(store.engine, "slot:gmail-user-ada_example_com")
+                except LeaseBusy as busy:
+                    (base / f"r{{r}}-{{id(busy)}}-{n}").write_text("busy")
+                    print(r, "busy", busy, flush=True)
+                    continue
+                (base / f"r{{r}}-won-{n}").write_text("won")
+                print(r, "acquired", flush=True)
+                while len(list(base.glob(f"r{{r}}-*"))) < {racers}:
+                    time.sleep(0.005)
+                lease.release()
+            """
+        )
+        for n in range(racers)
+    ]
+    time.sleep(3)
+    for r in range(rounds):
+        (tmp_path / f"go{r}").touch()
+        deadline = time.monotonic() + 60
+        while len(list(tmp_path.glob(f"r{r}-*"))) < racers and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.1)  # the winner releases once all have tried
+    outputs = [p.communicate(timeout=120)[0] for p in procs]
+    lines = [line.split(" ", 2) for out in outputs for line in out.splitlines()]
+    for r in range(rounds):
+        won = [parts for parts in lines if parts[0] == str(r) and parts[1] == "acquired"]
+        busy = [parts for parts in lines if parts[0] == str(r) and parts[1] == "busy"]
+        assert len(won) == 1 and len(busy) == racers - 1, (r, lines)
+        assert all("is held by process" in parts[2] for parts in busy)

@@ -216,3 +216,20 @@ def test_html_renders_in_headless_chromium(tmp_path: Path) -> None:
         shutil.rmtree(profile, ignore_errors=True)
     assert shot.exists() and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert shot.stat().st_size > 10_000
+
+
+def test_every_format_renders_a_dormant_person() -> None:
+    """A digest whose table shows a dormant person (listed after the rest) is delivered, not
+    crashed: found by killing the nightly mid-send (tests/faults)."""
+    from delivery.render import render
+    from delivery.send.email import build_message
+    from models.config import config_from_dict
+    from tests.digest_sample import sample_report
+
+    report = sample_report()
+    people = [p.model_copy(update={"status": "dormant"}) for p in report.people[:2]]
+    report = report.model_copy(update={"people": people + report.people[2:]})
+    for fmt in ("text", "markdown", "html", "json", "csv", "slack"):
+        assert render(report, fmt, config_from_dict({}))
+    message = build_message(report, "k@example.com", "a@example.org", "UTC")
+    assert "RECONNECT" in message.get_body(("plain",)).get_content()  # type: ignore[union-attr]

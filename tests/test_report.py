@@ -120,7 +120,7 @@ def test_applying_the_same_batches_again_changes_nothing(populated: tuple[Store,
     before = render(build_report(store, cfg, AS_OF, now=NOW), "json")  # type: ignore[arg-type]
     again = Batch(interactions=[sent("a1", "2026-08-01T10:00:00", "ada@example.com")])
     result = store.apply_batch("mail", "mbox", again, cfg.rules)  # type: ignore[attr-defined]
-    assert (result.inserted, result.updated) == (0, 1)
+    assert (result.inserted, result.updated) == (0, 0)  # unchanged is not "updated"
     after = render(build_report(store, cfg, AS_OF, now=NOW), "json")  # type: ignore[arg-type]
     strip = lambda s: {k: v for k, v in json.loads(s).items() if k != "generated_at"}  # noqa: E731
     assert strip(before) == strip(after)

@@ -27,10 +27,17 @@ from typing import Any
 from connectors.base import Me, Window
 from connectors.errors import AuthError, FatalError
 from connectors.gmail.client import GmailClient
-from connectors.gmail.convert import HEADERS, MESSAGE_FIELDS, THREAD_FIELDS, in_window, to_record
+from connectors.gmail.convert import (
+    HEADERS,
+    MESSAGE_FIELDS,
+    SOURCE,
+    THREAD_FIELDS,
+    in_window,
+    to_record,
+)
 from connectors.gmail.cursor import CURSOR, BackfillState
 from connectors.gmail.progress import RunProgress
-from models.records import Batch, Skip
+from models.records import Batch, Skip, Sweep
 
 PAGE = 500
 PRIMARY = "CATEGORY_PERSONAL"
@@ -60,6 +67,7 @@ class Backfill:
         self.batch_size = max(1, batch_size)
         self.progress = progress
         self.pending = Batch(me_aliases=aliases)
+        self._round: str | None = None
         self._label = PRIMARY
 
     # -- output ------------------------------------------------------------------------
@@ -82,18 +90,27 @@ class Backfill:
             self.pending.cursor = cursor
             self.progress.stored(self.pending)
             yield self.pending
-            self.pending = Batch(me_aliases=self.aliases)
+            self.pending = Batch(me_aliases=self.aliases, round=self._round)
 
     # -- the run -----------------------------------------------------------------------
 
     def run(self, state: BackfillState) -> Iterator[Batch]:
+        """The backfill from `state`. A round (every backfill since rounds exist) marks what
+        it delivers and its last batch sweeps the window of what counts and was not
+        delivered: deleted, spammed or trashed meanwhile — also during a lost history
+        window (404), when no messageDeleted record will ever tell."""
         window = state.window()
+        self._round = state.round or None
+        self.pending.round = self._round
         sent_ids = self._sent_thread_ids()
         if state.phase == "sent":
             yield from self._sent_phase(state, sent_ids, window)
             state.phase, state.page, state.off = "inbound", "", 0
         if state.phase == "inbound":
             yield from self._inbound_phase(state, set(sent_ids), window)
+        if self._round is not None:
+            since, until = window.since if window else None, window.until if window else None
+            self.pending.sweep = Sweep(f"{SOURCE}:{self.account}:", since, until, keep_noise=True)
         yield from self._flush(CURSOR.encode(state.finished()), force=True)
 
     def _sent_thread_ids(self) -> list[str]:

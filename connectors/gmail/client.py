@@ -2,7 +2,8 @@
 
 Two google-api-python-client pitfalls are handled here: `client_options["api_endpoint"]`
 does not move the batch URI (we build `BatchHttpRequest(batch_uri=…)` from the same endpoint),
-and `BatchHttpRequest.execute()` never retries, so failed parts are retried by us.
+and `BatchHttpRequest.execute()` never retries, so failed parts are retried by us — through
+the one retry layer (connectors.retry), like every call.
 google-auth replaces a token file's `token_uri` with Google's on load; we put it back.
 """
 
@@ -13,23 +14,33 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import httplib2
-from google.auth.exceptions import RefreshError, TransportError
+from google.auth.exceptions import RefreshError
 from google.oauth2.credentials import Credentials
 from google_auth_httplib2 import AuthorizedHttp
 from googleapiclient.discovery import build as build_service
 from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest, HttpRequest
 
+from connectors import retry
 from connectors.common.google import load_credentials as shared_load_credentials
 from connectors.common.google import save_credentials
 from connectors.common.google_account import GMAIL_SEND
-from connectors.errors import AuthError, FatalError, RetriableError
-from connectors.gmail.quota import COSTS, Backoff, Meter, TokenBucket, error_reason, is_retriable
+from connectors.errors import (
+    AuthError,
+    ConnectorError,
+    FatalError,
+    RetriableError,
+    UncertainError,
+)
+from connectors.gmail.quota import COSTS, Meter, TokenBucket, decision, error_reason
 from connectors.gmail.settings import SCOPES as SCOPES
 from connectors.gmail.settings import GmailAccount
+from connectors.retry import Policy
 
 SEND_SCOPE = GMAIL_SEND
 MAX_BATCH = 50  # Google allows 100 calls per batch and recommends at most 50.
+# Reads are idempotent: 9 attempts (8 retries), backoff 1, 2, 4 … 32 s, jittered.
+READS = Policy(attempts=9, base=1.0, cap=32.0)
 
 
 def reauth_hint(account: str) -> str:
@@ -63,7 +74,7 @@ class GmailClient:
         # 2 % headroom: our bucket and Google's start and clip at slightly different moments.
         rate = account.quota.units_per_second * 0.98
         self.bucket = TokenBucket(rate, rate * burst_seconds, clock, sleep)
-        self.backoff = Backoff(sleep=sleep)
+        self.sleep = sleep
         self.meter = Meter()
         self.creds = credentials or load_credentials(account)
         self._initial_token = self.creds.token
@@ -93,124 +104,147 @@ class GmailClient:
 
     # -- single calls ------------------------------------------------------------------
 
-    def call(self, method: str, request: HttpRequest) -> dict[str, Any]:
-        """Execute one request, paced and retried; returns the JSON body."""
+    def call(
+        self, method: str, request: HttpRequest, *, policy: Policy | None = None
+    ) -> dict[str, Any]:
+        """Execute one request, paced and retried (`policy`: READS, or ONCE for a send whose
+        retries belong to its caller); returns the JSON body."""
         cost = self.costs[method]
-        result: dict[str, Any] = self._send(method, cost, lambda: request.execute(num_retries=0))
+        result: dict[str, Any] = self._send(
+            method, cost, lambda: request.execute(num_retries=0), policy or READS
+        )
         self.meter.charge(method, cost)
         return result
 
-    def _send(self, method: str, units: int, execute: Callable[[], _T]) -> _T:
-        """One HTTP exchange paced by the token bucket: the client's one retry loop for
-        transport failures and failed (envelope-level) responses."""
-        for attempt in range(self.backoff.attempts + 1):
+    def _send(self, method: str, units: int, execute: Callable[[], _T], policy: Policy) -> _T:
+        """One operation paced by the token bucket, through the one retry layer."""
+
+        def attempt() -> _T:
             self.bucket.take(units)
             self.meter.http_requests += 1
-            try:
-                return execute()
-            except HttpError as err:
-                self._raise_unless_retriable(err, method, attempt)
-                self._note_retry(err)
-            except RefreshError as exc:
-                raise self._auth_error(exc) from exc
-            except (TimeoutError, httplib2.HttpLib2Error, OSError, TransportError) as exc:
-                if attempt >= self.backoff.attempts:
-                    raise RetriableError(self.name, f"Gmail unreachable: {exc}") from exc
-                self.meter.retries += 1
-            self.backoff.wait(attempt)
-        raise RetriableError(self.name, f"{method}: gave up after retries")
+            return execute()
+
+        try:
+            result, _ = retry.run(
+                attempt, decision, policy, sleep=self.sleep, on_retry=self._on_retry
+            )
+        except retry.GaveUp as gave:
+            raise self._error(gave, method) from gave.cause
+        return result
+
+    def _on_retry(self, seen: retry.Decision, _failures: int, _wait: float) -> None:
+        self.meter.retries += 1
+        if seen.throttled:
+            self.bucket.drain()  # after a 429 the server's view is emptier than ours
 
     # -- batches -----------------------------------------------------------------------
 
     def batch(
         self, method: str, requests: Sequence[tuple[str, HttpRequest]]
     ) -> dict[str, dict[str, Any] | None]:
-        """Run many calls of one method in batches; a 404'd item maps to None.
+        """Run many calls of one method in HTTP batches; a 404'd item maps to None.
 
-        Failed parts that are transient are re-sent (only those) after a jittered backoff.
+        One batch is one operation of the retry layer: an attempt sends the parts still
+        pending, keeps what succeeded, and fails with the worst transient part, so only
+        the failed parts are sent again; a batch that keeps making progress never gives up.
         """
         results: dict[str, dict[str, Any] | None] = {}
         size = self.per_batch(method)
         cost = self.costs[method]
-        pending = list(requests)
-        attempt = 0
-        while pending:
-            before = len(pending)
-            failed: list[tuple[str, HttpRequest]] = []
-            worst: HttpError | None = None
-            for start in range(0, len(pending), size):
-                chunk = pending[start : start + size]
-                outcome = self._run_batch(method, cost, chunk)
-                for key, request in chunk:
-                    value = outcome[key]
-                    if isinstance(value, HttpError):
-                        if int(value.resp.status) == 404:
-                            results[key] = None
-                            self.meter.charge(method, cost)
-                            continue
-                        self._raise_unless_retriable(value, method, attempt)
-                        failed.append((key, request))
-                        worst = value
-                    else:
-                        results[key] = value
-                        self.meter.charge(method, cost)
-            if failed:
-                assert worst is not None
-                self._note_retry(worst)
-                self.meter.retries += len(failed) - 1
-                # Give up only after `attempts` rounds in a row that made no progress.
-                attempt = attempt + 1 if len(failed) == before else 0
-                self._raise_unless_retriable(worst, method, attempt)
-                self.backoff.wait(attempt)
-            pending = failed
+        for start in range(0, len(requests), size):
+            self._batch_chunk(method, cost, list(requests[start : start + size]), results)
         return results
 
-    def _run_batch(
-        self, method: str, cost: int, chunk: Sequence[tuple[str, HttpRequest]]
-    ) -> dict[str, Any]:
-        def run() -> dict[str, Any]:
-            outcome: dict[str, Any] = {}
+    def _batch_chunk(
+        self,
+        method: str,
+        cost: int,
+        pending: list[tuple[str, HttpRequest]],
+        results: dict[str, dict[str, Any] | None],
+    ) -> None:
+        progressed = False
 
-            def collect(request_id: str, response: Any, exception: Exception | None) -> None:
-                outcome[request_id] = exception if exception is not None else response
+        def attempt() -> None:
+            nonlocal progressed
+            progressed = False
+            outcome = self._exchange(cost * len(pending), pending)
+            failed: list[tuple[str, HttpRequest]] = []
+            worst: HttpError | None = None
+            for key, request in pending:
+                value = outcome[key]
+                if isinstance(value, HttpError):
+                    if int(value.resp.status) == 404:
+                        results[key] = None
+                    elif decision(value).verdict is retry.Verdict.PERMANENT:
+                        raise value
+                    else:
+                        failed.append((key, request))
+                        worst = value
+                        continue
+                else:
+                    results[key] = value
+                self.meter.charge(method, cost)
+                progressed = True
+            pending[:] = failed
+            if worst is not None:
+                self.meter.retries += len(failed) - 1
+                raise worst
 
-            batch = BatchHttpRequest(callback=collect, batch_uri=self.batch_uri)
-            for key, request in chunk:
-                batch.add(request, request_id=key)
-            batch.execute(http=self.http)
-            for key, _ in chunk:
-                outcome.setdefault(key, HttpError(httplib2.Response({"status": 503}), b"{}"))
-            return outcome
+        try:
+            retry.run(
+                attempt,
+                decision,
+                READS,
+                sleep=self.sleep,
+                on_retry=self._on_retry,
+                progress=lambda: progressed,
+            )
+        except retry.GaveUp as gave:
+            raise self._error(gave, method) from gave.cause
 
-        return self._send(method, cost * len(chunk), run)
+    def _exchange(self, units: int, chunk: Sequence[tuple[str, HttpRequest]]) -> dict[str, Any]:
+        """One HTTP batch request: each part's response or HttpError (a part the server left
+        out counts as a 503)."""
+        self.bucket.take(units)
+        self.meter.http_requests += 1
+        outcome: dict[str, Any] = {}
+
+        def collect(request_id: str, response: Any, exception: Exception | None) -> None:
+            outcome[request_id] = exception if exception is not None else response
+
+        batch = BatchHttpRequest(callback=collect, batch_uri=self.batch_uri)
+        for key, request in chunk:
+            batch.add(request, request_id=key)
+        batch.execute(http=self.http)
+        for key, _ in chunk:
+            outcome.setdefault(key, HttpError(httplib2.Response({"status": 503}), b"{}"))
+        return outcome
 
     # -- errors ------------------------------------------------------------------------
 
-    def _note_retry(self, err: HttpError) -> None:
-        self.meter.retries += 1
-        if int(err.resp.status) in (403, 429):
-            self.bucket.drain()
-
-    def _raise_unless_retriable(self, err: HttpError, method: str, attempt: int) -> None:
-        status = int(err.resp.status)
+    def _error(self, gave: retry.GaveUp, method: str) -> ConnectorError:
+        """The connector error a failed operation ends in, naming the fix."""
+        cause, seen = gave.cause, gave.decision
+        if isinstance(cause, RefreshError):
+            return self._auth_error(cause)
+        status = int(cause.resp.status) if isinstance(cause, HttpError) else 0
         if status == 401:
-            raise AuthError(
-                self.name, f"Gmail rejected the credentials; {reauth_hint(self.name)}"
-            ) from err
-        if is_retriable(err):
-            if attempt >= self.backoff.attempts:
-                raise RetriableError(
-                    self.name, f"{method}: still failing ({status}) after {attempt} retries"
-                ) from err
-            return
-        reason = error_reason(err) or "error"
-        if status == 403 and reason in ("insufficientPermissions", "forbidden"):
-            raise AuthError(
-                self.name,
-                f"{method}: permission denied ({reason}); check the account's `scope` and "
-                f"{reauth_hint(self.name)}",
-            ) from err
-        raise FatalError(self.name, f"{method}: Gmail answered {status} {reason}") from err
+            return AuthError(self.name, f"Gmail rejected the credentials; {reauth_hint(self.name)}")
+        if seen.verdict is retry.Verdict.PERMANENT:
+            reason = error_reason(cause) if isinstance(cause, HttpError) else ""
+            if status == 403 and reason in ("insufficientPermissions", "forbidden"):
+                return AuthError(
+                    self.name,
+                    f"{method}: permission denied ({reason}); check the account's `scope` and "
+                    f"{reauth_hint(self.name)}",
+                )
+            return FatalError(self.name, f"{method}: {seen.reason}")
+        tries = f"after {gave.attempts} attempt{'s' if gave.attempts != 1 else ''}"
+        if seen.retry_after is not None and seen.retry_after > READS.longest_wait:
+            tries = f"Gmail asked to wait {seen.retry_after:.0f} s; try again later"
+        if seen.verdict is retry.Verdict.UNCERTAIN:
+            return UncertainError(self.name, f"{method}: {seen.reason} ({tries})")
+        return RetriableError(self.name, f"{method}: still failing: {seen.reason} ({tries})")
 
     def _auth_error(self, exc: RefreshError) -> AuthError:
         # Never include tokens: only the OAuth error code, if any.

@@ -31,6 +31,7 @@ class BackfillState:
     since: int | None = None  # window bounds, ms since the epoch
     until: int | None = None
     end_history: int | None = None  # historyId to hand the nightly sync when done
+    round: str = ""  # mark-and-sweep round id ("" in cursors from before sweeping rounds)
 
     def window(self) -> Window | None:
         if self.since is None and self.until is None:

@@ -1,20 +1,24 @@
 """Gmail's per-user quota: cost tables, a client-side token bucket, and which errors retry.
 
 Batching saves round trips, not quota: every call inside a batch is charged on its own. So the
-client paces itself with a token bucket sized to the account's units/second and only retries
-what Google says is transient (429, 403 rate limits, 5xx), with jittered exponential backoff.
+client paces itself with a token bucket sized to the account's units/second, and `decision`
+tells the one retry layer (connectors.retry) what Google says is transient (429, 403 rate
+limits, 5xx).
 """
 
 from __future__ import annotations
 
 import json
-import random
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import httplib2
+from google.auth.exceptions import RefreshError, TransportError
 from googleapiclient.errors import HttpError
+
+from connectors.retry import Decision, Verdict, header, retry_after, status_verdict
 
 COSTS: dict[str, dict[str, int]] = {
     # Projects created before May 2026 (documented per-method units; 250 units/s per user).
@@ -114,28 +118,24 @@ def error_reason(err: HttpError) -> str:
         return ""
 
 
-def is_retriable(err: HttpError) -> bool:
-    """429, 403 rate limits and 5xx are transient; everything else needs a person."""
-    status = int(err.resp.status)
-    if status == 429 or status >= 500:
-        return True
-    return status == 403 and error_reason(err) in RATE_LIMIT_REASONS
-
-
-class Backoff:
-    """Full-jitter exponential backoff: 1, 2, 4 … seconds (capped), randomised."""
-
-    def __init__(
-        self,
-        base: float = 1.0,
-        cap: float = 32.0,
-        attempts: int = 8,
-        sleep: Callable[[float], None] = time.sleep,
-        rng: random.Random | None = None,
-    ) -> None:
-        self.base, self.cap, self.attempts, self.sleep = base, cap, attempts, sleep
-        self.rng = rng or random.Random()
-
-    def wait(self, attempt: int) -> None:
-        ceiling = min(self.cap, self.base * 2**attempt)
-        self.sleep(ceiling / 2 + self.rng.uniform(0, ceiling / 2))
+def decision(error: BaseException) -> Decision:
+    """Gmail's classification for the retry layer (connectors.retry): 429, 403 rate limits and
+    5xx are transient (and throttle the bucket), Retry-After obeyed; 401 and other 4xx are
+    permanent; a refused connection did not reach Google (transient); a timeout or a dropped
+    connection may have (uncertain: retried for reads, not for messages.send)."""
+    if isinstance(error, HttpError):
+        status = int(error.resp.status)
+        reason = error_reason(error)
+        asked = retry_after(header(error.resp, "retry-after"))
+        label = f"Gmail answered {status} {reason}".strip()
+        if status == 403 and reason in RATE_LIMIT_REASONS:
+            return Decision(Verdict.TRANSIENT, label, asked, throttled=True)
+        verdict = status_verdict(status)
+        return Decision(verdict, label, asked, throttled=status == 429)
+    if isinstance(error, RefreshError):
+        return Decision(Verdict.PERMANENT, "the grant could not be refreshed")
+    if isinstance(error, ConnectionRefusedError):
+        return Decision(Verdict.TRANSIENT, f"Gmail unreachable: {error}")
+    if isinstance(error, TimeoutError | httplib2.HttpLib2Error | OSError | TransportError):
+        return Decision(Verdict.UNCERTAIN, f"Gmail unreachable: {type(error).__name__}: {error}")
+    return Decision(Verdict.PERMANENT, f"{type(error).__name__}: {error}")

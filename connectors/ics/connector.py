@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from connectors.base import Me, Window, window_bounds
+from connectors.base import Me, Window, window_bounds, window_note
 from connectors.common.files import check_export, content_digest, export_files, nothing_found
 from connectors.ics.cursor import CURSOR, IcsCursor
 from connectors.ics.read import FileResult, read_ics_file
@@ -79,7 +79,17 @@ class IcsConnector:
             and abs(saved.end - end) < _SAME_WINDOW
         ):
             start, end, position, resumed = saved.start, saved.end, saved.position, True
-        yield from self._batches(files, digest, start, end, position, resumed)
+        for batch in self._batches(files, digest, start, end, position, resumed):
+            if window is not None:
+                batch.cursor = None  # bound to the window: the account's cursor stays
+                if batch.sweep is not None:
+                    note = window_note(
+                        cursor is not None,
+                        "its cursor is bound to the window it read",
+                        "reads the export's default window once",
+                    )
+                    batch.notes[note] = 1
+            yield batch
 
     def _batches(
         self,

@@ -377,6 +377,31 @@ def _raw(component: Component, name: str) -> str:
         return str(value)
 
 
+# A series yields at most this many occurrences inside the sync window (a daily meeting over
+# the default five years and three months is about 1,920): an invite can be crafted to expand
+# to millions, and anyone can put one in your calendar.
+MAX_OCCURRENCES = 5000
+_SUB_DAILY = frozenset({"SECONDLY", "MINUTELY", "HOURLY"})
+
+
+def _sub_daily(component: Component) -> str | None:
+    """The reason a series recurs more than once a day (its FREQ, or BYHOUR/BYMINUTE/BYSECOND
+    lists that multiply a day), else None. Such a series is not expanded: the recurrence
+    library would walk every instant from DTSTART (a FREQ=SECONDLY event from years ago takes
+    hours), and "met every minute" is not contact anyway."""
+    rules = component.get("RRULE")
+    for rule in rules if isinstance(rules, list) else [rules] if rules is not None else []:
+        freq = [str(f).upper() for f in rule.get("FREQ", [])]
+        if any(f in _SUB_DAILY for f in freq):
+            return f"FREQ={freq[0]}"
+        per_day = 1
+        for part in ("BYHOUR", "BYMINUTE", "BYSECOND"):
+            per_day *= max(1, len(rule.get(part, [])))
+        if per_day > 1:
+            return f"{per_day} times a day (BYHOUR/BYMINUTE/BYSECOND)"
+    return None
+
+
 def _occurrences(
     members: list[tuple[Component, str]],
     context: _Context,
@@ -384,7 +409,10 @@ def _occurrences(
     start: datetime,
     end: datetime,
 ) -> Iterator[tuple[Component, datetime]]:
-    """(component, start in UTC) of every occurrence in [start, end); series fall back whole."""
+    """(component, start in UTC) of every occurrence in [start, end); series fall back whole.
+
+    Bounded whatever the input: a sub-daily series counts once, at its own DTSTART (and its
+    overrides), with a named skip; any series stops at MAX_OCCURRENCES in the window."""
     mini = Calendar()
     for component, _ in members:
         mini.add_component(component)
@@ -392,12 +420,36 @@ def _occurrences(
     # widen by a day and filter exactly on the UTC start below.
     low = (start - timedelta(days=1)).astimezone(context.default_tz)
     high = (end + timedelta(days=1)).astimezone(context.default_tz)
-    try:
-        found: list[Component] = list(recurring_ical_events.of(mini).between(low, high))
-    except Exception:
-        masters = [c for c, _ in members if "RECURRENCE-ID" not in c] or [c for c, _ in members]
-        found = masters
-        result.notes["series not expandable: master DTSTART only"] += 1
+    masters = [c for c, _ in members if "RECURRENCE-ID" not in c] or [c for c, _ in members]
+    dense = next(((why, where) for c, where in members if (why := _sub_daily(c)) is not None), None)
+    found: list[Component]
+    if dense is not None:
+        why, where = dense
+        result.skips.append(
+            Skip(
+                where,
+                f"recurs {why}: a sub-daily series is not expanded, it counts once at its start",
+            )
+        )
+        found = [c for c, _ in members]
+    else:
+        try:
+            # At most one occurrence a day per rule now (sub-daily ones are out), so the
+            # window's list is bounded by its days; the cap bounds it whatever the rules.
+            found = list(recurring_ical_events.of(mini).between(low, high))
+            if len(found) > MAX_OCCURRENCES:
+                found.sort(key=lambda c: _utc_start(c, context) or high)
+                del found[MAX_OCCURRENCES:]
+                result.skips.append(
+                    Skip(
+                        members[0][1],
+                        f"more than {MAX_OCCURRENCES} occurrences in the sync window: "
+                        "only the first are counted",
+                    )
+                )
+        except Exception:
+            found = masters
+            result.notes["series not expandable: master DTSTART only"] += 1
     for component in found:
         when = _utc_start(component, context)
         if when is not None and start <= when < end:

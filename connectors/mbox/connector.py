@@ -24,7 +24,7 @@ from email.message import Message
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
-from connectors.base import Me, Window
+from connectors.base import Me, Window, window_note
 from connectors.common.files import check_export, export_files, nothing_found
 from connectors.common.mail import MAIL_HEADERS, mail_interaction, takeout_labels
 from connectors.mbox.cursor import CURSOR, Position
@@ -215,9 +215,8 @@ class MboxConnector:
                     keys.add(interaction.key)
                     batch.interactions.append(interaction)
                 last = Position(where.file, where.offset, where.sig, item.pre, carried)
-                if window is not None:
-                    last = where  # a backfill's cursor is never kept as the account's
-                batch.cursor = CURSOR.encode(last)
+                if window is None:  # a window re-read's position is never the account's
+                    batch.cursor = CURSOR.encode(last)
                 if messages % 100 == 0:
                     self.progress(Progress(before + where.offset, total, "bytes"))
                 if batch.seen >= self.batch_size:
@@ -236,7 +235,16 @@ class MboxConnector:
             raise nothing_found(self.account, self.root, "mail messages", skips)
         if last is None:
             last = Position("", 0, "", _EMPTY)  # nothing to read: resume from the first file
-        batch.cursor = CURSOR.encode(Position(last.file, last.offset, last.sig, last.pre))
+        if window is None:
+            batch.cursor = CURSOR.encode(Position(last.file, last.offset, last.sig, last.pre))
+        else:
+            note = window_note(
+                cursor is not None,
+                "a window skips the mail outside it, so its position cannot stand for the "
+                "account's",
+                "reads the whole export once",
+            )
+            batch.notes[note] = 1
         batch.sweep = None if whole_file_failed else plan.sweep
         yield batch
 

@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 import requests
 
-from connectors.base import Me, Window, window_bounds
+from connectors.base import Me, Window, window_bounds, window_note
 from connectors.outlook.auth import TokenProvider
 from connectors.outlook.cursor import CURSOR
 from connectors.outlook.delta import Page, RoundState, calendar_pages, day_floor
@@ -84,11 +84,30 @@ class OutlookConnector:
     # -- public ---------------------------------------------------------------------
 
     def batches(self, cursor: str | None, window: Window | None = None) -> Iterator[Batch]:
+        if window is not None:
+            yield from self._window_batches(cursor is not None, window)
+            return
         saved = CURSOR.decode(cursor, self.account) or {}
         if self.config.mode == "app":
             yield from self._org_batches(saved, window)
         else:
             yield from self._my_batches(saved, window)
+
+    def _window_batches(self, had_cursor: bool, window: Window) -> Iterator[Batch]:
+        """A backfill of a window: fresh rounds over it, swept, whose delta links stay bound
+        to that window, so none of it becomes the account's cursor (see connectors.base)."""
+        note = window_note(
+            had_cursor,
+            "Graph delta links are bound to the window they were made for, so this "
+            "re-read's cannot carry over to the nightly sync",
+            f"reads its own window ({self.config.lookback_days} days back) in full",
+        )
+        read = self._org_batches if self.config.mode == "app" else self._my_batches
+        for number, batch in enumerate(read({}, window)):
+            batch.cursor = None
+            if number == 0:
+                batch.notes[note] = 1
+            yield batch
 
     # -- one mailbox ----------------------------------------------------------------
 

@@ -1,28 +1,33 @@
 """One HTTP session for msal and Graph, and the per-app request limiter.
 
-Graph allows at most 4 concurrent requests per app across every mailbox it reads, and
-answers 429/503 with `Retry-After` when pushed. The limiter is process-wide and keyed by
+Graph allows at most 4 concurrent requests per app across every mailbox it reads, at most
+10,000 requests per 10 minutes to one mailbox, and answers 429/503 with `Retry-After` when
+pushed (obeyed by the one retry layer, connectors.retry). The limiter is process-wide and keyed by
 client id, so several Outlook accounts sharing one app registration share its budget.
 """
 
 from __future__ import annotations
 
-import email.utils
 import os
-import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 
-from connectors.errors import AuthError, FatalError, RetriableError
+from connectors import retry
+from connectors.errors import AuthError, ConnectorError, FatalError, RetriableError
+from connectors.retry import Decision, Policy, Verdict, retry_after, status_verdict
 
 MAX_IN_FLIGHT = 4
-RETRIABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+MAILBOX_BUDGET = 10_000  # Graph: requests per mailbox per 10 minutes, all apps together
+MAILBOX_PERIOD_S = 600.0
 
 
 def ca_bundle() -> str | bool:
@@ -57,28 +62,71 @@ class CASession(requests.Session):
 
 
 class AppLimiter:
-    """≤ `limit` requests in flight for one app, and a shared pause after `Retry-After`."""
+    """≤ `limit` requests in flight for one app, a shared pause after `Retry-After`, and
+    Graph's per-mailbox budget: at most `per_mailbox` requests in any `period` seconds to one
+    mailbox (10,000 per 10 minutes), so org mode over many mailboxes never meets that 429."""
 
-    def __init__(self, limit: int = MAX_IN_FLIGHT) -> None:
+    def __init__(
+        self,
+        limit: int = MAX_IN_FLIGHT,
+        *,
+        per_mailbox: int = MAILBOX_BUDGET,
+        period: float = MAILBOX_PERIOD_S,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._slots = threading.BoundedSemaphore(limit)
         self._lock = threading.Lock()
         self._not_before = 0.0
+        self.per_mailbox, self.period = per_mailbox, period
+        self.clock, self.sleep = clock, sleep
+        self._sent: dict[str, deque[float]] = {}
+        self.budget_waits = 0  # times a mailbox's budget made a request wait
 
     def pause(self, seconds: float) -> None:
         """Hold every caller of this app back for `seconds` (the server asked us to)."""
         with self._lock:
-            self._not_before = max(self._not_before, time.monotonic() + seconds)
+            self._not_before = max(self._not_before, self.clock() + seconds)
+
+    def _budget_wait(self, mailbox: str) -> float:
+        """Seconds until `mailbox` may take one more request (0: now, and it is counted)."""
+        now = self.clock()
+        sent = self._sent.setdefault(mailbox, deque())
+        while sent and sent[0] <= now - self.period:
+            sent.popleft()
+        if len(sent) < self.per_mailbox:
+            sent.append(now)
+            return 0.0
+        return sent[0] + self.period - now
 
     @contextmanager
-    def slot(self) -> Iterator[None]:
+    def slot(self, mailbox: str = "") -> Iterator[None]:
         while True:
             with self._lock:
-                wait = self._not_before - time.monotonic()
+                wait = self._not_before - self.clock()
+                if wait <= 0:
+                    wait = self._budget_wait(mailbox)
+                    if wait > 0:
+                        self.budget_waits += 1
             if wait <= 0:
                 break
-            time.sleep(wait)
+            self.sleep(wait)
         with self._slots:
             yield
+
+
+def mailbox_of(url: str) -> str:
+    """The mailbox a Graph URL reads: `/me` or `/users/{id}` (its budget's key)."""
+    path = urlsplit(url).path
+    for marker in ("/users/", "/me/", "/me"):
+        at = path.find(marker)
+        if at == -1:
+            continue
+        if marker == "/users/":
+            rest = path[at + len(marker) :]
+            return "users/" + unquote(rest.split("/", 1)[0]).lower()
+        return "me"
+    return ""
 
 
 _LIMITERS: dict[str, AppLimiter] = {}
@@ -92,22 +140,6 @@ def limiter_for(client_id: str) -> AppLimiter:
         if limiter is None:
             limiter = _LIMITERS[client_id] = AppLimiter()
         return limiter
-
-
-def retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds from a `Retry-After` header (delta-seconds or an HTTP date)."""
-    value = headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 class SyncStateGone(Exception):
@@ -125,8 +157,16 @@ def _error_code(response: requests.Response) -> str:
     return str(error or "")
 
 
+# Graph reads are idempotent: 8 attempts, backoff 1, 2, 4 … 60 s, and Retry-After obeyed.
+READS = Policy(attempts=8, base=1.0, cap=60.0)
+
+
+class _Refresh(Exception):
+    """A first 401: the token is refreshed and the request tried again at once."""
+
+
 class GraphClient:
-    """GET JSON from Graph with the limiter, token refresh on 401 and retries with backoff."""
+    """GET JSON from Graph through the limiter and the one retry layer (connectors.retry)."""
 
     def __init__(
         self,
@@ -135,41 +175,54 @@ class GraphClient:
         token: Callable[[bool], str],
         limiter: AppLimiter,
         *,
-        max_attempts: int = 8,
-        backoff_base: float = 1.0,
-        backoff_cap: float = 60.0,
+        max_attempts: int = READS.attempts,
+        backoff_base: float = READS.base,
+        backoff_cap: float = READS.cap,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.account = account
         self.session = session
         self.token = token
         self.limiter = limiter
-        self.max_attempts = max_attempts
-        self.backoff_base = backoff_base
-        self.backoff_cap = backoff_cap
+        self.policy = replace(READS, attempts=max_attempts, base=backoff_base, cap=backoff_cap)
+        self.sleep = sleep
         self.requests = 0
         self._count_lock = threading.Lock()
 
-    def _backoff(self, attempt: int) -> float:
-        ceiling = min(self.backoff_cap, self.backoff_base * (2**attempt))
-        return random.uniform(ceiling / 2, ceiling)
+    def decision(self, error: BaseException) -> Decision:
+        """Graph's classification: 429/5xx transient (Retry-After obeyed), a first 401 a
+        refresh, 410 the caller's (a new round), other 4xx permanent; a refused connection
+        transient, a timeout or reset uncertain (retried: reads are idempotent)."""
+        if isinstance(error, _Refresh):
+            return Decision(Verdict.TRANSIENT, "token refreshed", retry_after=0.0)
+        if isinstance(error, _Status):
+            response = error.response
+            asked = retry_after(response.headers.get("Retry-After"))
+            verdict = status_verdict(response.status_code)
+            reason = f"Graph answered {response.status_code} ({_error_code(response)})"
+            return Decision(verdict, reason, asked, throttled=response.status_code == 429)
+        if isinstance(error, requests.ConnectionError) and "NewConnectionError" in repr(error):
+            return Decision(Verdict.TRANSIENT, f"Graph unreachable: {error}")  # never sent
+        if isinstance(error, requests.ConnectionError | requests.Timeout):
+            return Decision(Verdict.UNCERTAIN, f"Graph unreachable: {error}")
+        return Decision(Verdict.PERMANENT, str(error))
+
+    def _paused(self, seen: Decision, _failures: int, wait: float) -> None:
+        if seen.retry_after is not None and seen.retry_after > 0:
+            self.limiter.pause(wait)  # every request of this app waits, not just this one
 
     def get_json(self, url: str, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
         refreshed = False
-        attempt = 0
-        while True:
+        mailbox = mailbox_of(url)
+
+        def attempt() -> dict[str, Any]:
+            nonlocal refreshed
             access_token = self.token(False)
             request_headers = {"Authorization": f"Bearer {access_token}", **(headers or {})}
-            try:
-                with self.limiter.slot():
-                    with self._count_lock:
-                        self.requests += 1
-                    response = self.session.get(url, headers=request_headers)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                attempt += 1
-                if attempt >= self.max_attempts:
-                    raise RetriableError(self.account, f"Graph unreachable: {exc}") from exc
-                time.sleep(self._backoff(attempt))
-                continue
+            with self.limiter.slot(mailbox):
+                with self._count_lock:
+                    self.requests += 1
+                response = self.session.get(url, headers=request_headers)
             status = response.status_code
             if status == 200:
                 body = response.json()
@@ -179,7 +232,7 @@ class GraphClient:
             if status == 401 and not refreshed:
                 refreshed = True
                 self.token(True)
-                continue
+                raise _Refresh()
             if status == 401:
                 raise AuthError(
                     self.account,
@@ -188,28 +241,52 @@ class GraphClient:
                 )
             if status == 410:
                 raise SyncStateGone(_error_code(response))
-            if status in RETRIABLE_STATUS:
-                attempt += 1
-                if attempt >= self.max_attempts:
-                    raise RetriableError(
-                        self.account, f"Graph still answers {status} after {attempt} attempts"
-                    )
-                asked = retry_after(response.headers)
-                if asked is not None:
-                    delay = min(asked, self.backoff_cap)
-                    self.limiter.pause(delay)
-                else:
-                    delay = self._backoff(attempt)
-                time.sleep(delay)
-                continue
-            if status == 403:
-                raise FatalError(
-                    self.account,
-                    f"Graph denied access ({_error_code(response)}) to {url}; grant the app "
-                    "Calendars.Read (and Mail.ReadBasic with include_mail) as delegated "
-                    "permissions, or Calendars.Read (and Mail.ReadBasic.All) as application "
-                    "permissions",
-                )
-            raise FatalError(
-                self.account, f"Graph answered {status} ({_error_code(response)}) for {url}"
+            raise _Status(response)
+
+        try:
+            body, _ = retry.run(
+                attempt, self.decision, self.policy, sleep=self.sleep, on_retry=self._paused
             )
+        except retry.GaveUp as gave:
+            raise self._error(gave, url) from gave.cause
+        return body
+
+    def _error(self, gave: retry.GaveUp, url: str) -> Exception:
+        cause, seen = gave.cause, gave.decision
+        if not isinstance(cause, _Status):
+            if isinstance(cause, ConnectorError | SyncStateGone):
+                return cause
+            if seen.verdict is Verdict.PERMANENT:
+                return FatalError(self.account, f"Graph request failed: {seen.reason}")
+            return RetriableError(self.account, f"{seen.reason} (after {gave.attempts} attempts)")
+        response = cause.response
+        status = response.status_code
+        if seen.verdict is not Verdict.PERMANENT:
+            if seen.retry_after is not None and seen.retry_after > self.policy.longest_wait:
+                return RetriableError(
+                    self.account,
+                    f"Graph answers {status} and asks to wait {seen.retry_after:.0f} s; "
+                    "try again later",
+                )
+            return RetriableError(
+                self.account, f"Graph still answers {status} after {gave.attempts} attempts"
+            )
+        if status == 403:
+            return FatalError(
+                self.account,
+                f"Graph denied access ({_error_code(response)}) to {url}; grant the app "
+                "Calendars.Read (and Mail.ReadBasic with include_mail) as delegated "
+                "permissions, or Calendars.Read (and Mail.ReadBasic.All) as application "
+                "permissions",
+            )
+        return FatalError(
+            self.account, f"Graph answered {status} ({_error_code(response)}) for {url}"
+        )
+
+
+class _Status(Exception):
+    """A Graph answer other than 200/401/410, for the classifier."""
+
+    def __init__(self, response: requests.Response) -> None:
+        super().__init__(f"HTTP {response.status_code}")
+        self.response = response

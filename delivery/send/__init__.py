@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from connectors.retry import Verdict
 from delivery.send import email, ledger, slack
 from delivery.send.credentials import DeliveryConfigError
 from delivery.send.retry import GaveUp, SendError, with_retries
@@ -70,9 +71,12 @@ def _send_one(
     store: Store,
     force: bool,
     sleep: Callable[[float], None] | None,
+    resend_uncertain: bool = False,
 ) -> DeliveryOutcome:
     day = report.as_of
-    claim = ledger.reserve(store, day, channel, recipient, force=force)
+    claim = ledger.reserve(
+        store, day, channel, recipient, force=force, resend_uncertain=resend_uncertain
+    )
     if claim.state == "already_sent":
         return DeliveryOutcome(
             channel,
@@ -86,7 +90,9 @@ def _send_one(
         detail = (
             f"a {channel} delivery of the {day} digest to {recipient} started "
             f"{_when(claim.since)} and never confirmed (a crashed or concurrent run): it may or "
-            "may not have arrived. Not resending; check, then use --force to resend"
+            "may not have arrived. Not resending; check, then resend to the uncertain "
+            f"recipients only: `keepwarm report --deliver {channel} --resend-uncertain` "
+            "(--force resends to everyone)"
         )
         log.warning("%s", detail)
         return DeliveryOutcome(channel, recipient, "uncertain", 0, detail)
@@ -99,6 +105,16 @@ def _send_one(
             **options,
         )
     except GaveUp as exc:
+        if exc.verdict is Verdict.UNCERTAIN:
+            ledger.finish(store, claim.row_id, "uncertain", exc.attempts, exc.cause)
+            detail = (
+                f"{channel} delivery of the {day} digest to {recipient} is uncertain: "
+                f"{exc.cause} — it may or may not have arrived. Check, then resend to the "
+                f"uncertain recipients only: `keepwarm report --deliver {channel} "
+                "--resend-uncertain`"
+            )
+            log.warning("%s", detail)
+            return DeliveryOutcome(channel, recipient, "uncertain", exc.attempts, detail)
         ledger.finish(store, claim.row_id, "failed", exc.attempts, exc.cause)
         plural = "attempt" if exc.attempts == 1 else "attempts"
         return DeliveryOutcome(
@@ -127,8 +143,12 @@ def deliver(
     *,
     force: bool = False,
     sleep: Callable[[float], None] | None = None,
+    resend_uncertain: bool = False,
 ) -> list[DeliveryOutcome]:
-    """Send the digest on each channel; raises DeliveryError if anyone still failed."""
+    """Send the digest on each channel; raises DeliveryError if anyone still failed.
+
+    `resend_uncertain` resends to the recipients whose delivery is uncertain (a run died
+    mid-send, or the connection dropped after the message went out) and to nobody else."""
     outcomes: list[DeliveryOutcome] = []
     for channel in dict.fromkeys(channels):
         try:
@@ -140,11 +160,21 @@ def deliver(
             continue
         for recipient, send in jobs:
             outcomes.append(
-                _send_one(channel, recipient, send, report, config, store, force, sleep)
+                _send_one(
+                    channel, recipient, send, report, config, store, force, sleep, resend_uncertain
+                )
             )
     if any(o.status in ("sent", "already_sent") for o in outcomes):
         # Who this digest named: the next days' digests rotate past them.
         store.record_digest(report.as_of, [(item.id, item.kind) for item in report.digest.items])
+    uncertain = [o for o in outcomes if o.status == "uncertain"]
+    if uncertain:
+        who = ", ".join(f"{o.channel} → {o.recipient}" for o in uncertain)
+        log.warning(
+            "uncertain deliveries (may or may not have arrived): %s; resend to these only with "
+            "`keepwarm report --deliver CHANNEL --resend-uncertain`",
+            who,
+        )
     failures = [o for o in outcomes if o.status == "failed"]
     if failures:
         raise DeliveryError(failures, outcomes)

@@ -4,14 +4,16 @@ sent over SMTP (STARTTLS or implicit TLS) or through the Gmail API (`users.messa
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import smtplib
 import socket
 import ssl
 from collections.abc import Callable
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate
 
+from connectors.retry import Verdict
 from delivery.render import html_format, plain_digest
 from delivery.send.credentials import DeliveryConfigError, from_env_or_block
 from delivery.send.retry import SendError
@@ -22,6 +24,14 @@ TIMEOUT_SECONDS = 30.0
 Send = Callable[[], None]
 
 
+def message_id(report: Report, sender: str, recipient: str) -> str:
+    """One Message-ID per (report day, recipient): a resend of an uncertain delivery is the
+    same message, which mailboxes that deduplicate by Message-ID (Gmail does) keep once."""
+    domain = sender.rpartition("@")[2] or "keepwarm.invalid"
+    digest = hashlib.sha256(f"{report.as_of}\0{recipient.lower()}".encode()).hexdigest()[:20]
+    return f"<keepwarm.{report.as_of:%Y%m%d}.{digest}@{domain}>"
+
+
 def build_message(report: Report, sender: str, recipient: str, timezone: str) -> EmailMessage:
     """Text part first, HTML second: clients show the last part they can render."""
     msg = EmailMessage()
@@ -29,7 +39,7 @@ def build_message(report: Report, sender: str, recipient: str, timezone: str) ->
     msg["From"] = sender
     msg["To"] = recipient
     msg["Date"] = formatdate(localtime=False, usegmt=True)
-    msg["Message-ID"] = make_msgid("keepwarm", domain=sender.rpartition("@")[2] or None)
+    msg["Message-ID"] = message_id(report, sender, recipient)
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Keepwarm-Report-Date"] = report.as_of.isoformat()
     msg.set_content(plain_digest.render(report, timezone=timezone))
@@ -82,8 +92,10 @@ def fix_hint(settings: EmailDelivery) -> str:
     )
 
 
-def _classify(exc: Exception, where: str) -> SendError:
-    """SMTP 4xx and network trouble may pass; 5xx, auth and TLS failures will not."""
+def _classify(exc: Exception, where: str, *, sending: bool = False) -> SendError:
+    """SMTP 4xx and a refused connection may pass later; 5xx, auth and TLS failures will not.
+    A connection that drops or times out while the message is being handed over (`sending`)
+    may have delivered it: uncertain, never resent blindly."""
     if isinstance(exc, smtplib.SMTPAuthenticationError):
         return SendError(f"{where}: login refused ({exc.smtp_code})", transient=False)
     if isinstance(exc, smtplib.SMTPNotSupportedError):
@@ -101,9 +113,14 @@ def _classify(exc: Exception, where: str) -> SendError:
         )
     if isinstance(exc, ssl.SSLCertVerificationError):
         return SendError(f"{where}: TLS certificate rejected: {exc}", transient=False)
+    if sending:
+        return SendError(
+            f"{where}: {type(exc).__name__} while handing the message over: {exc}",
+            verdict=Verdict.UNCERTAIN,
+        )
     if isinstance(exc, smtplib.SMTPServerDisconnected | OSError | socket.timeout):
         return SendError(f"{where}: {type(exc).__name__}: {exc}", transient=True)
-    return SendError(f"{where}: {type(exc).__name__}: {exc}", transient=True)
+    return SendError(f"{where}: {type(exc).__name__}: {exc}", verdict=Verdict.UNCERTAIN)
 
 
 def smtp_sender(settings: EmailDelivery) -> Callable[[EmailMessage], None]:
@@ -121,6 +138,7 @@ def smtp_sender(settings: EmailDelivery) -> Callable[[EmailMessage], None]:
 
     def send(msg: EmailMessage) -> None:
         context = ssl.create_default_context()
+        sending = False
         try:
             client: smtplib.SMTP
             if settings.ssl:
@@ -141,9 +159,11 @@ def smtp_sender(settings: EmailDelivery) -> Callable[[EmailMessage], None]:
                     client.ehlo()
                 if user and password:
                     client.login(user, password)
+                sending = True
                 refused = client.send_message(msg)
+                sending = False
         except Exception as exc:
-            raise _classify(exc, where) from exc
+            raise _classify(exc, where, sending=sending) from exc
         if refused:
             raise SendError(f"{where}: recipient refused {refused}", transient=False)
 
@@ -166,8 +186,9 @@ def gmail_sender(settings: EmailDelivery, config: Config) -> Callable[[EmailMess
         raise DeliveryConfigError(
             f"[report.email] gmail_account {settings.gmail_account!r} is not a gmail account"
         )
-    from connectors.errors import AuthError, ConnectorError
+    from connectors.errors import AuthError, ConnectorError, RetriableError, UncertainError
     from connectors.gmail.client import GmailClient
+    from connectors.retry import ONCE
 
     try:
         client = GmailClient(account)
@@ -178,17 +199,22 @@ def gmail_sender(settings: EmailDelivery, config: Config) -> Callable[[EmailMess
         raw = base64.urlsafe_b64encode(msg.as_bytes()).decode("ascii")
         request = client.users.messages().send(userId="me", body={"raw": raw})
         try:
-            client.call("messages.send", request)
+            # One attempt: this send's retries are delivery's (delivery.send.retry).
+            client.call("messages.send", request, policy=ONCE)
         except AuthError as exc:
             raise SendError(
                 f"Gmail API: {_for_sending(exc, account.name)}", transient=False
             ) from exc
+        except UncertainError as exc:
+            raise SendError(f"Gmail API: {exc}", verdict=Verdict.UNCERTAIN) from exc
+        except RetriableError as exc:
+            raise SendError(f"Gmail API: {exc}", transient=True) from exc
         except ConnectorError as exc:
-            from connectors.errors import RetriableError
-
-            raise SendError(f"Gmail API: {exc}", transient=isinstance(exc, RetriableError)) from exc
+            raise SendError(f"Gmail API: {exc}", transient=False) from exc
         except Exception as exc:
-            raise SendError(f"Gmail API: {type(exc).__name__}: {exc}", transient=False) from exc
+            raise SendError(
+                f"Gmail API: {type(exc).__name__}: {exc}", verdict=Verdict.UNCERTAIN
+            ) from exc
 
     return send
 
@@ -204,7 +230,13 @@ def jobs(report: Report, config: Config) -> list[tuple[str, Send]]:
     for recipient in to:
 
         def send(recipient: str = recipient) -> None:
-            transport(build_message(report, sender, recipient, timezone))
+            try:
+                message = build_message(report, sender, recipient, timezone)
+            except Exception as exc:  # nothing left: a bug, not a delivery that may have happened
+                raise SendError(
+                    f"the digest could not be built: {type(exc).__name__}: {exc}", transient=False
+                ) from exc
+            transport(message)
 
         out.append((recipient.lower(), send))
     return out

@@ -2,22 +2,27 @@
 (chat.postMessage), one or more Block Kit messages per digest.
 
 Unlike prefect-slack's webhook task, a non-2xx answer (a revoked webhook's 404 included)
-is a failure here. 429s are retried by slack_sdk's RateLimitErrorRetryHandler, honouring
-Retry-After; if a later message of a split digest fails, a retry resumes after the last
-message that went out, so nobody sees part 1 twice.
+is a failure here. A 429 is a transient failure carrying its Retry-After, retried (and the
+wait obeyed) by the one retry layer (delivery.send.retry); slack_sdk's own retry handlers are
+off so the attempts do not multiply. If a later message of a split digest fails, a retry
+resumes after the last message that went out, so nobody sees part 1 twice.
+
+slack_sdk logs the webhook URL (a secret) and the message body at DEBUG: its loggers are held
+at WARNING whatever the root logger's level (`quiet_loggers`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
+from connectors.retry import Verdict, header, retry_after
 from delivery.render import slack_format
 from delivery.send.credentials import DeliveryConfigError, from_env_or_block
 from delivery.send.retry import SendError
@@ -40,33 +45,60 @@ def _transient_status(status: int) -> bool:
     return status == 429 or status >= 500
 
 
-def webhook_post(url: str, rate_limit_retries: int) -> Post:
-    client = WebhookClient(
-        url,
-        timeout=TIMEOUT_SECONDS,
-        retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=rate_limit_retries)],
+def quiet_loggers() -> None:
+    """Keep slack_sdk's DEBUG lines (webhook URL, token-bearing requests, the digest body) out
+    of every log, even with the root logger at DEBUG."""
+    for name in SECRET_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level < logging.WARNING:
+            logger.setLevel(logging.WARNING)
+
+
+SECRET_LOGGERS = ("slack_sdk", "slack")
+quiet_loggers()
+
+
+def _unreachable(exc: Exception) -> SendError:
+    """No answer: refused before anything was sent (transient), else it may have gone out."""
+    refused = isinstance(exc, ConnectionRefusedError) or "refused" in str(exc).lower()
+    verdict = Verdict.TRANSIENT if refused else Verdict.UNCERTAIN
+    return SendError(f"Slack: {type(exc).__name__}: {exc}", verdict=verdict)
+
+
+def _status_error(what: str, status: int, headers: Any, detail: str, transient: bool) -> SendError:
+    return SendError(
+        f"{what} answered HTTP {status} {detail}".strip(),
+        transient=transient,
+        retry_after=retry_after(header(headers, "Retry-After")) if status == 429 else None,
     )
+
+
+def webhook_post(url: str) -> Post:
+    client = WebhookClient(url, timeout=TIMEOUT_SECONDS, retry_handlers=[])
 
     def post(message: dict[str, Any]) -> None:
         try:
             response = client.send_dict(message)
         except Exception as exc:  # connection refused / reset / timeout
-            raise SendError(f"Slack webhook: {type(exc).__name__}: {exc}", transient=True) from exc
+            raise _unreachable(exc) from exc
         if not 200 <= response.status_code < 300:
-            raise SendError(
-                f"Slack webhook answered HTTP {response.status_code} {response.body!r}",
-                transient=_transient_status(response.status_code),
+            raise _status_error(
+                "Slack webhook",
+                response.status_code,
+                response.headers,
+                repr(response.body),
+                _transient_status(response.status_code),
             )
 
     return post
 
 
-def bot_post(token: str, channel: str, api_url: str, rate_limit_retries: int) -> Post:
+def bot_post(token: str, channel: str, api_url: str) -> Post:
     client = WebClient(
         token=token,
         base_url=api_url if api_url.endswith("/") else api_url + "/",
         timeout=TIMEOUT_SECONDS,
-        retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=rate_limit_retries)],
+        retry_handlers=[],
     )
 
     def post(message: dict[str, Any]) -> None:
@@ -75,14 +107,15 @@ def bot_post(token: str, channel: str, api_url: str, rate_limit_retries: int) ->
         except SlackApiError as exc:
             status = exc.response.status_code
             error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
-            raise SendError(
-                f"chat.postMessage to {channel}: HTTP {status} {error or exc}",
-                transient=_transient_status(status) or error in _TRANSIENT_ERRORS,
+            raise _status_error(
+                f"chat.postMessage to {channel}",
+                status,
+                exc.response.headers,
+                str(error or exc),
+                _transient_status(status) or error in _TRANSIENT_ERRORS,
             ) from exc
         except Exception as exc:
-            raise SendError(
-                f"chat.postMessage: {type(exc).__name__}: {exc}", transient=True
-            ) from exc
+            raise _unreachable(exc) from exc
 
     return post
 
@@ -106,7 +139,6 @@ def fix_hint(settings: SlackDelivery) -> str:
 
 def _target(config: Config) -> tuple[str, Post]:
     settings = config.report.slack
-    retries = max(1, config.report.delivery_attempts)
     if settings.channel:
         token = from_env_or_block(settings.bot_token_env, "", "Slack bot token", "report.slack")
         if not token:
@@ -114,7 +146,7 @@ def _target(config: Config) -> tuple[str, Post]:
                 f"[report.slack] channel = {settings.channel!r} needs a bot token in "
                 f"${settings.bot_token_env} (scope chat:write)"
             )
-        return settings.channel, bot_post(token, settings.channel, settings.api_url, retries)
+        return settings.channel, bot_post(token, settings.channel, settings.api_url)
     url = from_env_or_block(
         settings.webhook_url_env, settings.webhook_url_block, "Slack webhook URL", "report.slack"
     )
@@ -126,7 +158,7 @@ def _target(config: Config) -> tuple[str, Post]:
     # The URL is a secret: the ledger names its source and a short fingerprint instead.
     source = settings.webhook_url_block or f"${settings.webhook_url_env}"
     fingerprint = hashlib.sha256(url.encode()).hexdigest()[:10]
-    return f"webhook {source} #{fingerprint}", webhook_post(url, retries)
+    return f"webhook {source} #{fingerprint}", webhook_post(url)
 
 
 def jobs(report: Report, config: Config) -> list[tuple[str, Send]]:

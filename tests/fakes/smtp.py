@@ -7,6 +7,7 @@ A refused login is answered 535, as a real server does; `logins` records each AU
 
 from __future__ import annotations
 
+import asyncio
 import email
 import socket
 import ssl
@@ -28,6 +29,9 @@ class Recorder:
     fail_next: int = 0
     attempts: int = 0
     logins: list[tuple[str, bool]] = field(default_factory=list)  # (mechanism, accepted)
+    # Seconds to sit on the reply after a message was accepted (and recorded): a client
+    # that times out or is killed meanwhile cannot know that it arrived.
+    delay_reply: float = 0.0
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.attempts += 1
@@ -36,6 +40,8 @@ class Recorder:
             return "451 4.3.0 Temporary failure, try again later"
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         self.messages.append(email.message_from_bytes(envelope.content, policy=default))
+        if self.delay_reply:
+            await asyncio.sleep(self.delay_reply)
         return "250 OK"
 
 
