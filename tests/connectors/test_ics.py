@@ -78,7 +78,7 @@ def interactions(batches: list[Batch]) -> list[Interaction]:
 
 class TestIcsContract(ConnectorContract):
     source = "ics"
-    backfill_cursor_absent = "an export window re-read keeps the account cursor (the summary says so)"
+    backfill_cursor_absent = "a window re-read keeps the account cursor (the summary says so)"
     access_fix = "fix `path`"
 
     def make_connector_without_access(self, tmp_path: Path) -> Connector:

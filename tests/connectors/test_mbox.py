@@ -98,7 +98,7 @@ def one(tmp_path: Path, text: str, name: str = "one.mbox", me: Me = ME) -> Inter
 
 class TestMboxContract(ConnectorContract):
     source = "mbox"
-    backfill_cursor_absent = "an export window re-read keeps the account cursor (the summary says so)"
+    backfill_cursor_absent = "a window re-read keeps the account cursor (the summary says so)"
     access_fix = "fix `path`"
 
     def make_connector_without_access(self, tmp_path: Path) -> Connector:
