@@ -53,6 +53,7 @@ def render(report: Report, width: int | None = None) -> str:
     out = "\n".join(digest_lines(report, width)) + "\n"
     table = Table(
         title=Text(f"Everyone, most overdue first ({words.summary_line(report)})"),
+        title_justify="left",
         expand=False,
         width=width,
     )
