@@ -7,6 +7,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from models.config import config_from_dict
@@ -16,6 +17,7 @@ from models.store import Store
 from samples.generate import demo_config, generate
 
 
+@pytest.mark.slow
 def test_rebuilding_reports_while_a_sync_commits(tmp_path: Path) -> None:
     import tomllib
     from datetime import UTC, datetime

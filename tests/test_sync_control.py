@@ -86,6 +86,7 @@ def test_mbox_progress_counts_bytes_with_an_eta(tmp_path: Path) -> None:
     assert seen[-1].seen == 3000 and seen[-1].batches == summary.batches
 
 
+@pytest.mark.slow
 def test_progress_is_drawn_on_a_terminal_and_quiet_in_a_pipe(tmp_path: Path) -> None:
     import pty
 
@@ -118,6 +119,7 @@ def test_progress_is_drawn_on_a_terminal_and_quiet_in_a_pipe(tmp_path: Path) -> 
     assert "takeout" in screen and "records" in screen and " of " in screen and "MB" in screen
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_a_signal_stops_the_sync_at_a_batch_boundary_keeping_what_was_stored(
     tmp_path: Path, signum: int
