@@ -66,11 +66,13 @@ def doctor(config: ConfigOpt = None) -> None:
 
     cfg = load(config)  # exits 2, naming file and key, on any config mistake
     problems = 0
+    warnings = 0
 
     def check(ok: bool, what: str, detail: str, *, warn: bool = False) -> None:
-        nonlocal problems
+        nonlocal problems, warnings
         mark, style = ("ok  ", "green") if ok else (("warn", "yellow") if warn else ("FAIL", "red"))
         problems += 0 if ok or warn else 1
+        warnings += 1 if not ok and warn else 0
         say(f"{mark} {what}: {detail}", style=style, console=out)
 
     check(True, "config", cfg.source_path)
@@ -112,4 +114,8 @@ def doctor(config: ConfigOpt = None) -> None:
             check(False, "Prefect API", f"{api} does not answer: {exc}")
     if problems:
         fail(f"{problems} problem(s) found", 1)
+    if warnings:
+        note = f"no problems; {warnings} thing(s) still to do (warn above)"
+        say(note, style="yellow", console=out)
+        return
     say("all good", style="green", console=out)

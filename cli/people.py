@@ -381,6 +381,9 @@ def people_unsnooze(person: PersonArg, config: ConfigOpt = None) -> None:
 
     cfg = load(config)
     view = _call(cfg, unsnooze, person, cfg.me.default_region)
+    if not view.changed:
+        say(f"{_ident(view)} was not snoozed; nothing changed", console=out)
+        return
     say(f"{_ident(view)} is no longer snoozed", console=out)
 
 
@@ -391,6 +394,9 @@ def people_ignore(person: PersonArg, config: ConfigOpt = None) -> None:
 
     cfg = load(config)
     view = _call(cfg, set_ignored, person, True, cfg.me.default_region)
+    if not view.changed:
+        say(f"{_ident(view)} is already ignored; nothing changed", console=out)
+        return
     say(f"ignoring {_ident(view)}: never suggested in the digest", console=out)
 
 
@@ -401,6 +407,9 @@ def people_unignore(person: PersonArg, config: ConfigOpt = None) -> None:
 
     cfg = load(config)
     view = _call(cfg, set_ignored, person, False, cfg.me.default_region)
+    if not view.changed:
+        say(f"{_ident(view)} was not ignored; nothing changed", console=out)
+        return
     say(f"{_ident(view)} may be suggested in the digest again", console=out)
 
 
@@ -427,4 +436,5 @@ def people_log(
     if moment > datetime.now(UTC) + timedelta(minutes=1):
         fail(f"--at {at} is in the future; log contact that happened", 2)
     view = _call(cfg, log_contact, person, channel, moment, cfg.rules, cfg.me.default_region)
-    say(f"logged a {channel} with {_ident(view)} on {moment:%Y-%m-%d %H:%M} UTC", console=out)
+    what = {"in-person": "an in-person meeting"}.get(channel, f"a {channel}")
+    say(f"logged {what} with {_ident(view)} on {moment:%Y-%m-%d %H:%M} UTC", console=out)

@@ -131,6 +131,8 @@ def backfill(
     start, end = parse_day(since, "--since"), parse_day(until, "--until")
     if start and end and start >= end:
         fail("--since must be before --until", 2)
+    if start and start > date.today():
+        fail(f"--since {start.isoformat()} is in the future: there is nothing to read yet", 2)
     problems = preflight(cfg, [account])
     if problems:
         fail(problems[0], 1)

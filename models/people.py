@@ -6,7 +6,7 @@ Manual changes pin the identities involved so a later sync never undoes them.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import cast
 
@@ -53,6 +53,7 @@ class PersonView:
     actions: list[tuple[datetime, str, str]] = field(default_factory=list)  # (when, what, detail)
     name_source: str = ""
     card_categories: dict[str, list[str]] = field(default_factory=dict)  # card key → CATEGORIES
+    changed: bool = True  # False when the command asked for the state the person was already in
 
 
 def _find(session: Session, ref: str, default_region: str) -> PersonRow:
@@ -394,20 +395,24 @@ def snooze(store: Store, ref: str, until: date, default_region: str = "US") -> P
 def unsnooze(store: Store, ref: str, default_region: str = "US") -> PersonView:
     with store.session() as session:
         person = _find(session, ref, default_region)
-        person.snoozed_until = None
-        _record(session, person, "unsnooze")
-        session.flush()
-        return _view(session, person)
+        changed = person.snoozed_until is not None
+        if changed:
+            person.snoozed_until = None
+            _record(session, person, "unsnooze")
+            session.flush()
+        return replace(_view(session, person), changed=changed)
 
 
 def set_ignored(store: Store, ref: str, ignored: bool, default_region: str = "US") -> PersonView:
     """Never suggest this person in the digest (they stay in the table, marked)."""
     with store.session() as session:
         person = _find(session, ref, default_region)
-        person.ignored = ignored
-        _record(session, person, "ignore" if ignored else "unignore")
-        session.flush()
-        return _view(session, person)
+        changed = bool(person.ignored) != ignored
+        if changed:
+            person.ignored = ignored
+            _record(session, person, "ignore" if ignored else "unignore")
+            session.flush()
+        return replace(_view(session, person), changed=changed)
 
 
 LOG_CHANNELS = ("call", "meeting", "message", "in-person")

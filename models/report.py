@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import gc
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
@@ -94,6 +94,9 @@ class Report(BaseModel):
     # The table rows of the people the digest names (the table may be cut by --limit); for
     # the renderers' cards, not part of the JSON contract.
     digest_people: dict[str, PersonEntry] = Field(default_factory=dict, exclude=True)
+    # People per status before --limit cut the table, so a cut table still says how many
+    # there are; not part of the JSON contract.
+    status_counts: dict[str, int] = Field(default_factory=dict, exclude=True)
 
     def entry(self, person_id: str) -> PersonEntry | None:
         found = self.digest_people.get(person_id)
@@ -137,6 +140,7 @@ def build_report(
         people.sort(key=lambda p: sort_key(p.status, p.overdue_ratio, p.name))
     named = {item.id for item in digest.items}
     digest_people = {p.id: p for p in people if p.id in named}
+    status_counts = Counter[str](p.status for p in people)
     if limit is not None:
         people = people[:limit]
     return Report(
@@ -145,6 +149,7 @@ def build_report(
         digest=digest,
         people=people,
         digest_people=digest_people,
+        status_counts=dict(status_counts),
     )
 
 

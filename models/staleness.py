@@ -113,6 +113,18 @@ _CADENCE_PHRASE = {
 }
 
 
+def _last_contact_words(who: str, channel: str | None, direction: str | None) -> str:
+    """The channel in words: a logged call must not read as an email."""
+    if channel == "email":
+        return f"{who} last emailed you" if direction == "inbound" else f"You last emailed {who}"
+    return {
+        "meeting": f"You last met {who}",
+        "call": f"You last spoke to {who} on the phone",
+        "message": f"You last messaged {who}",
+        "in-person": f"You last saw {who}",
+    }.get(channel or "", f"You were last in touch with {who}")
+
+
 def reason_text(
     *,
     name: str,
@@ -130,12 +142,7 @@ def reason_text(
     if last_at is None:
         text = f"No contact with {who} on record; {rule}."
     else:
-        if last_channel == "meeting":
-            what = f"You last met {who}"
-        elif last_direction == "inbound":
-            what = f"{who} last emailed you"
-        else:
-            what = f"You last emailed {who}"
+        what = _last_contact_words(who, last_channel, last_direction)
         day_word = "day" if days_since == 1 else "days"
         text = f"{what} on {_day(last_at, as_of)} ({days_since} {day_word}); {rule}."
     if next_planned_at is not None:

@@ -1381,7 +1381,7 @@ def ground_truth(
     (a report may infer differently; the designed margins keep the status the same)."""
     from samples.judge import Touch, fill_digest, judge, mail_touches
 
-    me = (*ME, *(older.me if older else ()))
+    me = tuple(dict.fromkeys((*ME, *(older.me if older else ()))))  # each address once
     mailed, _ = mail_touches(box.mails, me)
     people: dict[str, Any] = {}
     verdicts = {}

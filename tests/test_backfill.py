@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -207,3 +207,22 @@ def test_cli_backfill_table_is_titled_backfill_with_its_window() -> None:
     with out.capture() as captured:
         print_summaries([{**row, "window": ""}])
     assert "backfill (whole account, from scratch)" in captured.get()
+
+
+def test_cli_backfill_refuses_a_window_that_makes_no_sense(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f'[store]\nurl = "sqlite:///{tmp_path / "kw.db"}"\n'
+        f'[[accounts]]\nname = "mail"\nkind = "mbox"\npath = "{tmp_path / "mail.mbox"}"\n'
+    )
+    runner = CliRunner()
+    args = ["backfill", "--account", "mail", "--config", str(path)]
+    result = runner.invoke(app, [*args, "--since", "2026-02-01", "--until", "2026-01-01"])
+    assert result.exit_code == 2 and "--since must be before --until" in result.output
+    future = (date.today() + timedelta(days=3)).isoformat()
+    result = runner.invoke(app, [*args, "--since", future])
+    assert result.exit_code == 2 and "is in the future" in result.output

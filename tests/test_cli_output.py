@@ -100,3 +100,18 @@ def test_deliver_failure_is_one_line_without_prefect(populated: Path) -> None:  
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: delivery failed"), done.stderr
     assert "Warning" not in done.stderr and "ERROR" not in done.stderr
+
+
+def test_a_cut_table_says_how_many_there_are_and_marks_what_you_did(
+    populated: Path,  # noqa: F811
+) -> None:
+    args = ["--config", str(populated)]
+    full = json.loads(runner.invoke(app, ["report", "--format", "json", *args]).stdout)
+    assert len(full["people"]) == 2
+    top = full["people"][0]["name"]
+    assert runner.invoke(app, ["people", "snooze", top, "--for", "5", *args]).exit_code == 0
+    for fmt in ("text", "markdown"):
+        shown = runner.invoke(app, ["report", "--limit", "1", "--format", fmt, *args]).stdout
+        assert "1 of 2 people tracked" in shown, shown
+        assert "snoozed" in shown, shown
+        assert all(line == line.rstrip() for line in shown.splitlines()), fmt

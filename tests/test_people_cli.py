@@ -207,13 +207,22 @@ def test_snooze_ignore_log_by_every_kind_of_reference(book: list[str]) -> None:
     assert listed(book)["Ben Carter"]["snoozed_until"] is None
     assert run("people", "ignore", "ben@example.com", *book)[0] == 0
     assert listed(book)["Ben Carter"]["ignored"] is True
+    code, output = run("people", "ignore", "Ben", *book)
+    assert code == 0 and "already ignored; nothing changed" in output
     assert run("people", "unignore", "Carter", *book)[0] == 0
     assert listed(book)["Ben Carter"]["ignored"] is False
+    code, output = run("people", "unsnooze", "Ben", *book)
+    assert code == 0 and "was not snoozed; nothing changed" in output
     code, output = run(
         "people", "log", "Ben", "--channel", "in-person", "--at", "2026-11-20T18:30", *book
     )
-    assert code == 0 and "logged a in-person" in output
+    assert code == 0 and "logged an in-person meeting" in output
     last = listed(book)["Ben Carter"]["last_contact"]
     assert last == {"at": "2026-11-20T18:30:00Z", "channel": "in-person"}
+    code, output = run("people", "log", "Ben", "--channel", "call", "--at", "2026-11-21", *book)
+    assert code == 0 and "logged a call" in output
+    code, output = run("report", "--format", "json", "--as-of", "2026-11-22", *book)
+    ben = next(p for p in json.loads(output)["people"] if p["name"] == "Ben Carter")
+    assert ben["reason"].startswith("You last spoke to Ben on the phone on 21 Nov"), ben["reason"]
     code, output = run("people", "show", "Ben", *book)
     assert "snooze" in output and "unsnooze" in output and "ignore" in output

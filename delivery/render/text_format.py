@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from delivery.render import words
-from models.report import Report
+from models.report import PersonEntry, Report
 
 _STYLE = {
     "cold": "bold blue",
@@ -48,6 +48,12 @@ def digest_lines(report: Report, width: int) -> list[str]:
     return lines
 
 
+def _state_lines(person: PersonEntry) -> list[str]:
+    """'snoozed to 22 Dec' on two short lines, so the status column stays narrow."""
+    state = words.user_state(person)
+    return state.replace(" to ", "\nto ").split("\n") if state else []
+
+
 def render(report: Report, width: int | None = None) -> str:
     width = width or default_width()
     out = "\n".join(digest_lines(report, width)) + "\n"
@@ -67,7 +73,8 @@ def render(report: Report, width: int | None = None) -> str:
         table.add_row(
             str(rank),
             Text(p.name),
-            Text(p.status, style=_STYLE[p.status]),
+            Text(p.status, style=_STYLE[p.status])
+            + Text("".join(f"\n{part}" for part in _state_lines(p))),
             "" if p.days_since is None else str(p.days_since),
             f"{p.cadence_days}d",
             Text(p.reason),
@@ -75,4 +82,5 @@ def render(report: Report, width: int | None = None) -> str:
     buffer = io.StringIO()
     console = Console(file=buffer, width=width, force_terminal=False, color_system=None)
     console.print(table)
-    return out + buffer.getvalue()
+    # rich pads the title to the table's width; trailing blanks only confuse diffs and mail.
+    return out + "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())

@@ -113,14 +113,17 @@ def subject(report: Report) -> str:
 
 def summary_line(report: Report) -> str:
     """How many people the table holds, by status: the context for the few named above."""
-    counts: dict[str, int] = {}
-    for person in report.people:
-        counts[person.status] = counts.get(person.status, 0) + 1
+    counts: dict[str, int] = dict(report.status_counts)
+    if not counts:
+        for person in report.people:
+            counts[person.status] = counts.get(person.status, 0) + 1
     order = ("cold", "cooling", "never", "warm", "dormant")
     parts = [f"{counts[s]} {STATUS_LABEL[s]}" for s in order if counts.get(s)]
-    total = len(report.people)
+    total = sum(counts.values())
     noun = "person" if total == 1 else "people"
-    return f"{total} {noun} tracked" + (": " + ", ".join(parts) if parts else "")
+    shown = len(report.people)
+    head = f"{total} {noun} tracked" if shown >= total else f"{shown} of {total} people tracked"
+    return head + (": " + ", ".join(parts) if parts else "")
 
 
 def local(moment: datetime, timezone: str) -> datetime:
@@ -172,6 +175,9 @@ def last_contact_phrase(person: PersonEntry, today: date, timezone: str = "UTC")
         ("email", "outbound"): "you emailed",
         ("email", "inbound"): "they emailed you",
         ("meeting", "mutual"): "you met",
+        ("call", "mutual"): "you spoke on the phone",
+        ("message", "mutual"): "you messaged",
+        ("in-person", "mutual"): "you saw each other",
     }.get((last.channel, last.direction), last.channel)
     day = local(last.at, timezone).date()
     ago = person.days_since if person.days_since is not None else (today - day).days
@@ -279,3 +285,12 @@ FOOTER = (
     "close ties past their usual rhythm, new people to follow up, and one old friend to "
     "reconnect with. `keepwarm people snooze|ignore|log` tells it what it cannot see."
 )
+
+
+def user_state(person: PersonEntry) -> str:
+    """What the user told keepwarm about this person, for the table ('' when nothing)."""
+    if person.ignored:
+        return "ignored"
+    if person.snoozed_until is not None:
+        return f"snoozed to {person.snoozed_until.day} {person.snoozed_until:%b}"
+    return ""
