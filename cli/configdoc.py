@@ -89,7 +89,10 @@ DESCRIPTIONS: dict[str, str] = {
     "of the digest.",
     "digest.established_contact_days": "Contact days in two years that make a tie established.",
     "digest.reconnect_contact_days": "Contact days within 12 months that make a past tie strong.",
-    "digest.birthday_within_days": "Birthdays (vCard BDAY) this many days ahead are named.",
+    "digest.birthday_within_days": (
+        "Off unless set. Birthdays (vCard BDAY, Google Contacts) this many days ahead are "
+        "named, for people you are in touch with (0 = on the day); warm people included."
+    ),
     "sync.deadline_minutes": "An account's sync that runs longer fails (at a batch boundary; "
     "stored batches are kept; other accounts go on).",
     "sync.stall_minutes": "An account whose source delivers no batch for this long fails.",

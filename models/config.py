@@ -212,7 +212,9 @@ class DigestConfig(Strict):
     planned_within_days: int = Field(default=14, ge=0)
     established_contact_days: int = Field(default=4, gt=0)
     reconnect_contact_days: int = Field(default=10, gt=0)
-    birthday_within_days: int = Field(default=3, ge=0)
+    # Off unless set: DESIGN.md keeps warm people out of the digest, and a birthday nudge
+    # for a friend you saw last week is a choice the user makes, not a default.
+    birthday_within_days: int | None = Field(default=None, ge=0)
 
 
 class Config(Strict):

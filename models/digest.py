@@ -7,13 +7,14 @@ digest"), as pure functions over the report's per-person facts:
 - `reply`     they wrote to you personally 2–30 days ago and you have not answered;
 - `drifting`  an established tie past its cadence, ranked by strength × how overdue;
 - `new`       your first contact was 3–30 days ago and little has followed: keep growing;
-- `birthday`  a birthday in the next few days, for someone you are in touch with;
+- `birthday`  (off unless `birthday_within_days` is set) a birthday in the next few days,
+              for someone you are in touch with;
 - `reconnect` one strong tie that went dormant, rotating through them day by day.
 
 Never: snoozed or ignored people, anyone with a meeting in the next 14 days (except `reply`),
-one-offs gone quiet, the `warm` (except reply, new and birthday). Someone delivered within
-`repeat_after_days` is not repeated (except `reply`); the deliveries are read from the store,
-only those before `as_of`, so a digest for a past day is reproducible.
+one-offs gone quiet, the `warm` (except reply, new and an opted-in birthday). Someone
+delivered within `repeat_after_days` is not repeated (except `reply`); the deliveries are read
+from the store, only those before `as_of`, so a digest for a past day is reproducible.
 
 Filling the budget: replies first (a person waiting on you), then drifting ties, but one seat
 each is kept for `new` and `reconnect` when there is a candidate, so a busy week of drifting
@@ -70,7 +71,8 @@ class Facts:
     last_contact_day: date | None  # in the report's time zone
     last_channel: str | None
     # Moments are naive UTC as stored (converted to local days only for the few who need it).
-    last_personal_in_at: datetime | None  # newest mail to you personally (reply-worthy)
+    # newest mail to you personally that is at least `reply_after_days` old (reply-worthy)
+    last_personal_in_at: datetime | None
     last_reply_at: datetime | None  # newest outbound or meeting contact (you answered)
     first_contact_at: datetime | None  # first outbound email or meeting
     first_channel: str | None
@@ -305,10 +307,13 @@ def _new(person: Facts, as_of: date, settings: DigestConfig) -> Candidate | None
 
 def _birthday(person: Facts, as_of: date, settings: DigestConfig) -> Candidate | None:
     """Only for people you are in touch with (some contact in two years, or a tier)."""
-    if not person.birthday or not (person.strength > 0 or person.cadence_source == "tier"):
+    within = settings.birthday_within_days
+    if within is None or not person.birthday:
+        return None
+    if not (person.strength > 0 or person.cadence_source == "tier"):
         return None
     upcoming = next_birthday(person.birthday, as_of)
-    if upcoming is None or (upcoming - as_of).days > settings.birthday_within_days:
+    if upcoming is None or (upcoming - as_of).days > within:
         return None
     when = "today" if upcoming == as_of else f"on {day_text(upcoming, as_of)}"
     if upcoming == as_of + timedelta(days=1):

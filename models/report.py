@@ -195,9 +195,10 @@ def _contact_days(session: Session, cut: datetime) -> dict[str, str]:
     return {person_id: days or "" for person_id, days in session.execute(query)}
 
 
-def _person_facts(cut: datetime, year_ago: datetime) -> Select[Any]:
+def _person_facts(cut: datetime, year_ago: datetime, answer_due: datetime) -> Select[Any]:
     """Per person: newest inbound/outbound/mutual contact, distinct interactions in the last
-    year and the newest contact row's id, each one short index range (no table scan)."""
+    year, the newest personal mail old enough to expect an answer (up to `answer_due`), and
+    the first outbound/mutual contact, each one short index range (no table scan)."""
 
     def newest(direction: str) -> ScalarSelect[Any]:
         return (
@@ -223,7 +224,7 @@ def _person_facts(cut: datetime, year_ago: datetime) -> Select[Any]:
     )
     personal = (
         select(func.max(C.occurred_at))
-        .where(C.person_id == PersonRow.id, C.personal == true(), C.occurred_at <= cut)
+        .where(C.person_id == PersonRow.id, C.personal == true(), C.occurred_at <= answer_due)
         .correlate(PersonRow)
         .scalar_subquery()
     )
@@ -273,7 +274,13 @@ def _collect(
 ) -> tuple[list[PersonEntry], list[Facts]]:
     ensure_contacts(session, config.rules)
     cut = utc_naive(cutoff)
-    rows = session.execute(_person_facts(cut, utc_naive(cutoff - timedelta(days=365)))).all()
+    zone = ZoneInfo(config.report.timezone)
+    # A reply is owed for mail at least `reply_after_days` old (by the local day), even when
+    # the same person wrote again this morning: the newest mail up to the end of that day.
+    due_day = day - timedelta(days=config.digest.reply_after_days)
+    answer_due = min(cutoff, datetime.combine(due_day, time.max, zone).astimezone(UTC))
+    year_ago = utc_naive(cutoff - timedelta(days=365))
+    rows = session.execute(_person_facts(cut, year_ago, utc_naive(answer_due))).all()
     dialect = session.get_bind().dialect.name
     # direction is validated by LastContact (a Literal there, a plain string in the table)
     last: dict[str | None, tuple[datetime, str, Any, str, str]] = {
@@ -303,8 +310,6 @@ def _collect(
         )
     ):
         cards[owner or ""].append((tuple(labels or ()), birthday))
-
-    zone = ZoneInfo(config.report.timezone)
 
     chart_start = _months_back_start(day, 11).isoformat()
     two_years_ago = (day - timedelta(days=STRENGTH_WINDOW_DAYS)).isoformat()

@@ -231,9 +231,12 @@ def test_budget_keeps_a_seat_for_new_and_reconnect() -> None:
 def test_birthdays_of_people_in_touch() -> None:
     ada = person("Ada Lovelace", birthday="1815-11-22")
     stranger = person("No Contact", birthday="--11-21", strength=0, cadence_source="default")
-    assert digest([ada, stranger]) == ["birthday:Ada Lovelace"]
+    # Off by default: DESIGN.md keeps warm people out of the digest unless you opt in.
+    assert digest([ada, stranger]) == []
+    assert digest([ada, stranger], birthday_within_days=3) == ["birthday:Ada Lovelace"]
     assert next_birthday("--02-29", date(2026, 3, 1)) == date(2028, 2, 29)
-    made = build_digest([ada], as_of=TODAY, settings=SETTINGS, history=History())
+    opted_in = DigestConfig(birthday_within_days=3)
+    made = build_digest([ada], as_of=TODAY, settings=opted_in, history=History())
     assert made.items[0].reason == "It's Ada's birthday on 22 Nov."
 
 

@@ -141,3 +141,22 @@ def test_snooze_ignore_and_log_are_facts_that_survive_resyncs(store_url: str) ->
     assert [a[1] for a in view.actions] == ["snooze", "ignore", "log"]
     assert "call on 2026-11-24 18:00 UTC" in view.actions[2][2]
     store.close()
+
+
+def test_a_reply_is_owed_even_when_they_wrote_again_this_morning(store_url: str) -> None:
+    paulo = "paulo@reis.example"
+    history = [
+        sent("hello", "2026-09-01T10:00:00", paulo),
+        named(paulo, "Paulo Reis", "ask", "2026-11-15T09:00:00"),
+        named(paulo, "Paulo Reis", "nudge", "2026-11-25T07:30:00"),  # this morning: too fresh
+    ]
+    store = store_with(store_url, history)
+    report = build_report(store, config(store_url), AS_OF, now=NOW)
+    (item,) = [i for i in report.digest.items if i.kind == "reply"]
+    assert item.reason == "Paulo wrote to you on 15 Nov (10 days ago) and you have not answered."
+    store.apply_batch(
+        "mail", "mbox", Batch(interactions=[sent("re", "2026-11-20T10:00", paulo)]), RULES
+    )
+    report = build_report(store, config(store_url), AS_OF, now=NOW)
+    assert not [i for i in report.digest.items if i.kind == "reply"]  # answered; today's is new
+    store.close()
