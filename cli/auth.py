@@ -18,6 +18,7 @@ import typer
 
 from cli.common import ConfigOpt, load
 from cli.output import fail, out
+from connectors.errors import ConnectorError
 from connectors.source import AnySource, AuthCommand, AuthFlag, AuthRequest
 from models.config import Config, ConfigError
 from models.settings import AccountSettings
@@ -72,6 +73,8 @@ def _command(members: list[AuthCommand]) -> Callable[..., None]:
             line = by_kind[acct.kind].run(acct, request)
         except (KeyboardInterrupt, typer.Abort):
             fail(f"account {account!r}: authorization cancelled; nothing was saved", 1)
+        except ConnectorError as exc:  # already names the account and the fix
+            fail(f"authorization failed: {exc}", 1)
         except Exception as exc:
             fail(f"account {account!r}: authorization failed: {exc}", 1)
         out.print(line, markup=False, highlight=False)

@@ -74,6 +74,29 @@ class GoogleAccount(AccountSettings):
 GoogleT = TypeVar("GoogleT", bound=GoogleAccount)
 
 
+def check_grant(account: GoogleAccount) -> str | None:
+    """Without the network: the token file exists, holds a refresh token and the scopes this
+    account needs — so `doctor` and `sync` say "run `keepwarm auth google …`" before anything
+    starts, as Gmail's check does."""
+    import json
+
+    path = account.token_path()
+    fix = f"run `{reauth_command(account.name)}`"
+    if not path.exists():
+        return f"account {account.name!r}: not authorized yet (no token at {path}); {fix}"
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return f"account {account.name!r}: token file {path} is unreadable; {fix}"
+    if not isinstance(info, dict) or not info.get("refresh_token"):
+        return f"account {account.name!r}: token file {path} has no refresh token; {fix}"
+    granted = info.get("scopes")
+    if isinstance(granted, list) and granted and not account.satisfied_by(frozenset(granted)):
+        wanted = ", ".join(short_scope(s) for s in account.needed_scopes())
+        return f"account {account.name!r}: the token does not grant {wanted}; {fix}"
+    return None
+
+
 def _login(account: GoogleAccount, request: AuthRequest) -> str:
     from connectors.common.google_login import login
 

@@ -87,7 +87,12 @@ def _client_secrets(accounts: list[GoogleAccount]) -> Path:
         )
     path = expand(named.client_secrets_file)
     if not path.exists():
-        raise FatalError(named.name, f"client secrets file {path} not found")
+        raise FatalError(
+            named.name,
+            f"client_secrets_file {path} does not exist; download the OAuth client JSON "
+            "(type Desktop app) from Google Cloud console > APIs & Services > Credentials, "
+            "save it there or fix the path (README: Connect Google)",
+        )
     return path
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 
 from connectors.base import Connector, Me
-from connectors.common.google_account import google_auth
+from connectors.common.google_account import check_grant, google_auth
 from connectors.gcontacts.settings import GcontactsAccount
 from connectors.source import BuildOptions, Source
 
@@ -30,5 +30,6 @@ SOURCE = Source(
     settings=GcontactsAccount,
     build=build,
     limit_key=limit_key,
+    check=check_grant,
     auth=google_auth(GcontactsAccount),
 )

@@ -227,3 +227,26 @@ def test_auth_refuses_an_account_of_another_kind(world: World) -> None:
     result = runner.invoke(app, ["auth", "google", "phone", "--config", str(world.config)])
     assert result.exit_code == 2
     assert "is a vcard account, not gmail, gcal or gcontacts" in result.output
+
+
+def test_calendar_and_contacts_say_before_a_sync_that_their_grant_is_missing(
+    world: World,
+) -> None:
+    from cli.sync import preflight
+
+    cfg = load_config(world.config)
+    names = ["personal-calendar", "personal-contacts"]
+    problems = preflight(cfg, names)
+    assert [p.split(":")[0] for p in problems] == [f"account {n!r}" for n in names]
+    assert all("not authorized yet" in p and "keepwarm auth google" in p for p in problems)
+    world.token.parent.mkdir(parents=True)
+    world.token.write_text(
+        json.dumps({"refresh_token": "r", "scopes": [GMAIL_METADATA, CALENDAR_READONLY]})
+    )
+    (problem,) = preflight(cfg, names)  # the calendar is served; contacts lack their scope
+    assert problem.startswith("account 'personal-contacts': the token does not grant")
+    assert "contacts.readonly" in problem and "keepwarm auth google personal-contacts" in problem
+    result = runner.invoke(app, ["auth", "google", "other", "--config", str(world.config)])
+    assert result.exit_code == 1
+    assert result.output.count("account 'other'") == 1, result.output
+    assert "OAuth client JSON" in result.output and "README" in result.output
