@@ -99,16 +99,17 @@ class Facts:
         first = self.first_contact_day.isoformat()
         return len(self.contact_days) - bisect.bisect_right(self.contact_days, first)
 
-    def busiest_year(self) -> tuple[int, date | None]:
-        """The most contact days within any 365 days, and the last day of that window."""
+    def busiest_year(self) -> tuple[int, date | None, date | None]:
+        """The most contact days within any 365 days, and that window's first and last
+        contact day."""
         days = [date.fromisoformat(text) for text in self.contact_days]
-        best, best_end, start = 0, None, 0
+        best, first, last, start = 0, None, None, 0
         for end, current in enumerate(days):
             while (current - days[start]).days >= 365:
                 start += 1
             if end - start + 1 > best:
-                best, best_end = end - start + 1, current
-        return best, best_end
+                best, first, last = end - start + 1, days[start], current
+        return best, first, last
 
 
 class History:
@@ -343,17 +344,22 @@ def _reconnect(person: Facts, as_of: date, settings: DigestConfig) -> Candidate 
     last_day = person.last_contact_day
     if person.status != "dormant" or last_day is None:
         return None
-    peak_days, peak_end = person.busiest_year()
+    peak_days, peak_first, peak_last = person.busiest_year()
     if peak_days < settings.reconnect_contact_days:
         return None
 
     def say() -> str:
         since = (as_of - last_day).days
-        around = (peak_end or last_day).year
+        first, last = peak_first or last_day, peak_last or last_day
+        when = (
+            f"in {first.year}"
+            if first.year == last.year
+            else f"between {first:%b} {first.year} and {last:%b} {last.year}"
+        )
         return (
-            f"You and {first_name(person.name)} were in touch on {peak_days} days in a year "
-            f"around {around}; it has been {elapsed_text(since)} since "
-            f"{day_text(last_day, as_of)}. Say hello?"
+            f"You and {first_name(person.name)} were in touch on {peak_days} days {when}; "
+            f"the last time was {day_text(last_day, as_of)}, {elapsed_text(since)} ago. "
+            "Say hello?"
         )
 
     return Candidate("reconnect", min(1.0, peak_days / 50), person, say)

@@ -156,8 +156,8 @@ def sample_report(extra: int = 0) -> Report:
         (
             "Carla Mendes",
             "reconnect",
-            "You and Carla were in touch on 31 days in a year around "
-            "2022; it has been 4 years since 16 Jan 2023. Say hello?",
+            "You and Carla were in touch on 31 days between Feb 2021 and Jan 2022; "
+            "the last time was 16 Jan 2023, 4 years ago. Say hello?",
         ),
     ]
     reasons += [

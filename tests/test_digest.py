@@ -194,6 +194,13 @@ def test_reconnect_at_most_one_and_rotating_through_the_least_recently_suggested
         for name, peak in (("Carla Mendes", 40), ("Dmitri Volkov", 25), ("Weak Link", 3))
     ]
     assert digest(lost) == ["reconnect:Carla Mendes"]
+    (item,) = build_digest(lost, as_of=TODAY, settings=SETTINGS, history=History()).items
+    first, last = ago(1600 + 7 * 39), ago(1600)  # forty weekly contact days
+    span = f"{first:%b} {first.year} and {last:%b} {last.year}"
+    assert item.reason == (
+        f"You and Carla were in touch on 40 days between {span}; the last time was "
+        f"{ago(1500).day} {ago(1500):%b} {ago(1500).year}, 4 years ago. Say hello?"
+    )
     carla = lost[0].id
     assert digest(lost, History([(carla, ago(8), "reconnect")])) == ["reconnect:Dmitri Volkov"]
     both = History([(carla, ago(20), "reconnect"), (lost[1].id, ago(9), "reconnect")])
