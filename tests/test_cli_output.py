@@ -115,3 +115,6 @@ def test_a_cut_table_says_how_many_there_are_and_marks_what_you_did(
         assert "1 of 2 people tracked" in shown, shown
         assert "snoozed" in shown, shown
         assert all(line == line.rstrip() for line in shown.splitlines()), fmt
+    # The mail shows no table: it counts everyone, however many rows the table would hold.
+    html = runner.invoke(app, ["report", "--limit", "1", "--format", "html", *args]).stdout
+    assert "2 people tracked" in html and "1 of 2" not in html

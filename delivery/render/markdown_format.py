@@ -36,7 +36,7 @@ def render(report: Report) -> str:
             lines.append(f"- {who} — {_inline(card.item.reason)}")
         lines.append("")
     lines += [
-        f"## Everyone, most overdue first ({words.summary_line(report)})",
+        f"## Everyone, most overdue first ({words.summary_line(report, table=True)})",
         "",
         "| # | Person | Status | Days since | Cadence | Why |",
         "| ---: | --- | --- | ---: | ---: | --- |",

@@ -58,7 +58,7 @@ def render(report: Report, width: int | None = None) -> str:
     width = width or default_width()
     out = "\n".join(digest_lines(report, width)) + "\n"
     table = Table(
-        title=Text(f"Everyone, most overdue first ({words.summary_line(report)})"),
+        title=Text(f"Everyone, most overdue first ({words.summary_line(report, table=True)})"),
         title_justify="left",
         expand=False,
         width=width,

@@ -111,8 +111,9 @@ def subject(report: Report) -> str:
     return f"keepwarm {short_day(report.as_of)}: {who}"
 
 
-def summary_line(report: Report) -> str:
-    """How many people the table holds, by status: the context for the few named above."""
+def summary_line(report: Report, *, table: bool = False) -> str:
+    """How many people are tracked, by status: the context for the few named above. Under a
+    table cut by --limit (`table`), it says how many of them the table shows."""
     counts: dict[str, int] = dict(report.status_counts)
     if not counts:
         for person in report.people:
@@ -122,7 +123,8 @@ def summary_line(report: Report) -> str:
     total = sum(counts.values())
     noun = "person" if total == 1 else "people"
     shown = len(report.people)
-    head = f"{total} {noun} tracked" if shown >= total else f"{shown} of {total} people tracked"
+    cut = table and shown < total
+    head = f"{shown} of {total} people tracked" if cut else f"{total} {noun} tracked"
     return head + (": " + ", ".join(parts) if parts else "")
 
 
