@@ -106,7 +106,7 @@ def _tier_source(view: PersonView, entry: PersonEntry | None) -> str:
         return ""
     for key, categories in view.card_categories.items():
         if tier.lower() in (c.lower() for c in categories):
-            return f"card {key} (CATEGORIES)"
+            return f"CATEGORIES on {view.card_places.get(key, key)}"
     return "their cards"
 
 
@@ -237,7 +237,7 @@ def people_show(person: PersonArg, config: ConfigOpt = None) -> None:
             table.add_row(f"{when:%Y-%m-%d %H:%M}", plain(action), plain(detail))
         out.print(table)
     for card in view.cards:
-        line("card", card)
+        line("card", view.card_places.get(card, card))
 
 
 @people_app.command("merge")

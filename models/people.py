@@ -53,6 +53,7 @@ class PersonView:
     actions: list[tuple[datetime, str, str]] = field(default_factory=list)  # (when, what, detail)
     name_source: str = ""
     card_categories: dict[str, list[str]] = field(default_factory=dict)  # card key → CATEGORIES
+    card_places: dict[str, str] = field(default_factory=dict)  # card key → where it is, in words
     changed: bool = True  # False when the command asked for the state the person was already in
 
 
@@ -115,7 +116,15 @@ def _view(session: Session, person: PersonRow) -> PersonView:
         actions=actions,
         name_source=person.name_source,
         card_categories={c.key: list(c.categories or []) for c in card_rows},
+        card_places={c.key: card_place(c) for c in card_rows},
     )
+
+
+def card_place(card: CardRow) -> str:
+    """Where a card lives, as the user would find it: 'contacts.vcf:31 in account contacts —
+    Jonas Berg' (the stored key is an opaque hash)."""
+    place = f"{card.origin or card.key} in account {card.account}"
+    return f"{place} — {card.name}" if card.name else place
 
 
 def list_people(store: Store) -> list[PersonView]:

@@ -39,6 +39,7 @@ def batches() -> list[Batch]:
         name="Jonas Berg",
         emails=("jonas@example.com",),
         categories=("close",),
+        origin="contacts.vcf:31",
     )
     daniel = ContactCard(
         key="vcard:book:daniel",
@@ -115,7 +116,9 @@ def test_show_tells_status_history_sources_and_actions(book: list[str]) -> None:
     assert code == 0, output
     for expected in (
         "status",
-        "close (from card vcard:book:jonas (CATEGORIES))",
+        # where the tier came from, in words a person can follow (not the card's hash key)
+        "close (from CATEGORIES on contacts.vcf:31 in account book — Jonas Berg)",
+        "card          contacts.vcf:31 in account book — Jonas Berg",
         "every 30 days (tier close in [cadence] tiers)",
         "name from     their address book card",
         "last meeting",
