@@ -64,7 +64,7 @@ def run_sync(
                 results = _through_prefect(path, ready, control)
             else:
                 results = loop.sync_accounts(config, ready, control)
-        failed = [f"{r['account']}: {r['error']}" for r in results if r.get("error")]
+        failed = [_failure_line(r) for r in results if r.get("error")]
         print_summaries(results, console)
         if received:
             code = 128 + received[0]
@@ -75,10 +75,19 @@ def run_sync(
                 code,
             )
     if failed:
-        fail("some accounts failed:\n  " + "\n  ".join(failed), 1)
+        # The accounts stopped before the sync started are named again: the table above
+        # scrolled them away, and the last lines are what a person reads.
+        every = problems + failed
+        fail("some accounts failed:\n  " + "\n  ".join(every), 1)
     if problems:
         raise typer.Exit(1)  # each was said above, in one line
     return results
+
+
+def _failure_line(result: dict[str, Any]) -> str:
+    """'account 'x': what went wrong; the fix' — the account named once."""
+    name, error = result["account"], str(result["error"])
+    return error if error.startswith(f"account {name!r}") else f"account {name!r}: {error}"
 
 
 def _through_prefect(path: str, names: list[str], control: Any) -> list[dict[str, Any]]:

@@ -149,3 +149,31 @@ def test_an_empty_folder_and_an_empty_mbox_are_named_on_a_first_sync(
     with pytest.raises(FatalError, match="is empty"):
         sync_account_now(config, store, "mail")
     store.close()
+
+
+def test_the_last_lines_of_a_sync_name_every_account_that_failed(tmp_path: Path) -> None:
+    """One not authorized (stopped before the sync), one empty export (failed in it), one fine:
+    the closing lines name both failures, each with its fix; the good account is stored."""
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    (tmp_path / "empty.mbox").write_bytes(b"")
+    (tmp_path / "book.vcf").write_text(
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ada Lovelace\r\nEMAIL:ada@example.org\r\nEND:VCARD\r\n"
+    )
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[store]\nurl = "sqlite:///{tmp_path / "kw.db"}"\n'
+        f'[[accounts]]\nname = "personal"\nkind = "gmail"\naddress = "me@example.com"\n'
+        f'token_file = "{tmp_path / "none.json"}"\n'
+        f'[[accounts]]\nname = "mail"\nkind = "mbox"\npath = "{tmp_path / "empty.mbox"}"\n'
+        f'[[accounts]]\nname = "book"\nkind = "vcard"\npath = "{tmp_path / "book.vcf"}"\n'
+    )
+    result = CliRunner().invoke(app, ["sync", "--config", str(config)])
+    assert result.exit_code == 1, result.output
+    closing = result.output[result.output.rindex("some accounts failed") :]
+    assert "account 'personal': not authorized yet" in closing
+    assert "keepwarm auth gmail personal" in closing
+    assert "account 'mail':" in closing and "is empty (0 bytes" in closing
+    assert "account 'mail': account 'mail'" not in closing and "book" not in closing
