@@ -17,11 +17,12 @@ from connectors.ics.read import FileResult, read_ics_file
 from connectors.ics.settings import IcsAccount
 from connectors.source import BuildOptions
 from models.records import Batch, Interaction
+from tests.conftest import CORPUS as SHARED_CORPUS
 from tests.connectors.contract import ConnectorContract, drain, keys_of
 
 ME = Me(frozenset({"me@example.com"}))
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "ics"
+CORPUS = SHARED_CORPUS / "ics"
 WIDE = (datetime(1990, 1, 1, tzinfo=UTC), datetime(2030, 1, 1, tzinfo=UTC))
 
 

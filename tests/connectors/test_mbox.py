@@ -24,11 +24,12 @@ from models.config import RulesConfig
 from models.records import Batch, Interaction, Skip, Sweep
 from models.schema import InteractionRow
 from models.store import Store
+from tests.conftest import CORPUS as SHARED_CORPUS
 from tests.connectors.contract import ConnectorContract, drain, keys_of
 
 ME = Me(frozenset({"me@example.com"}))
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "mbox"
+CORPUS = SHARED_CORPUS / "mbox"
 
 
 def message(

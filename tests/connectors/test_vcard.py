@@ -16,10 +16,11 @@ from connectors.vcard.connector import VcardConnector
 from connectors.vcard.settings import VcardAccount
 from connectors.vcard.values import parse_birthday
 from models.records import ContactCard, Skip
+from tests.conftest import CORPUS as SHARED_CORPUS
 from tests.connectors.contract import ConnectorContract, drain, keys_of
 
 ME = Me(frozenset({"me@example.com"}), frozenset({"+14155550000"}), "US")
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "vcard"
+CORPUS = SHARED_CORPUS / "vcard"
 
 
 def vcard(*lines: str, version: str = "3.0") -> str:
