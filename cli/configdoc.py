@@ -89,6 +89,11 @@ DESCRIPTIONS: dict[str, str] = {
     "of the digest.",
     "digest.established_contact_days": "Contact days in two years that make a tie established.",
     "digest.reconnect_contact_days": "Contact days within 12 months that make a past tie strong.",
+    "digest.fading_after_rhythms": (
+        "Off unless set (e.g. 3). Names a warm tie silent for more than this many times its "
+        "own rhythm this year (median gap between contact days, with 6+ contact days), "
+        "before the cadence is crossed."
+    ),
     "digest.birthday_within_days": (
         "Off unless set. Birthdays (vCard BDAY, Google Contacts) this many days ahead are "
         "named, for people you are in touch with (0 = on the day); warm people included."

@@ -215,6 +215,8 @@ class DigestConfig(Strict):
     # Off unless set: DESIGN.md keeps warm people out of the digest, and a birthday nudge
     # for a friend you saw last week is a choice the user makes, not a default.
     birthday_within_days: int | None = Field(default=None, ge=0)
+    # Off unless set, for the same reason: `fading` names warm people (see models.digest).
+    fading_after_rhythms: float | None = Field(default=None, gt=1)
 
 
 class Config(Strict):

@@ -6,6 +6,8 @@ digest"), as pure functions over the report's per-person facts:
 
 - `reply`     they wrote to you personally 2–30 days ago and you have not answered;
 - `drifting`  an established tie past its cadence, ranked by strength × how overdue;
+- `fading`    (off unless `fading_after_rhythms` is set) a warm tie gone quiet for several
+              times this year's own rhythm, before its cadence is crossed;
 - `new`       your first contact was 3–30 days ago and little has followed: keep growing;
 - `birthday`  (off unless `birthday_within_days` is set) a birthday in the next few days,
               for someone you are in touch with;
@@ -29,6 +31,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from itertools import pairwise
 from typing import Literal
 
 from pydantic import BaseModel
@@ -37,8 +40,8 @@ from models.config import DigestConfig
 from models.names import first_name
 from models.phrases import day_text, elapsed_text, rhythm_text
 
-Kind = Literal["reply", "drifting", "new", "reconnect", "birthday"]
-KIND_ORDER: tuple[Kind, ...] = ("reply", "drifting", "new", "birthday", "reconnect")
+Kind = Literal["reply", "drifting", "fading", "new", "reconnect", "birthday"]
+KIND_ORDER: tuple[Kind, ...] = ("reply", "drifting", "fading", "new", "birthday", "reconnect")
 
 
 class DigestItem(BaseModel):
@@ -173,6 +176,7 @@ def build_digest(
         candidate = (
             _drifting(person, as_of, settings)
             or _new(person, as_of, settings)
+            or _fading(person, as_of, settings)
             or _birthday(person, as_of, settings)
             or _reconnect(person, as_of, settings)
         )
@@ -198,12 +202,14 @@ def build_digest(
 
 
 def _fill(budget: int, found: dict[Kind, list[Candidate]]) -> list[Candidate]:
-    """Replies first; then drifting, leaving one seat each for new, birthday and reconnect
-    when they have a candidate; then more of those kinds, in order, while there is room."""
+    """Replies first; then drifting (and fading) ties, leaving one seat each for new,
+    birthday and reconnect when they have a candidate; then more of those kinds, in order,
+    while there is room."""
     chosen = found["reply"][:budget]
     later: tuple[Kind, ...] = ("new", "birthday", "reconnect")
     seated = [kind for kind in later if found[kind]][: max(0, budget - len(chosen))]
     chosen += found["drifting"][: max(0, budget - len(chosen) - len(seated))]
+    chosen += found["fading"][: max(0, budget - len(chosen) - len(seated))]
     chosen += [found[kind][0] for kind in seated]
     for kind in later:
         start = 1 if kind in seated else 0
@@ -304,6 +310,44 @@ def _new(person: Facts, as_of: date, settings: DigestConfig) -> Candidate | None
 
     untouched = 1.0 if after == 0 else 0.8  # nothing followed yet: sooner
     return Candidate("new", untouched * (1 - age / (settings.new_within_days + 1)), person, say)
+
+
+FADING_MIN_DAYS = 14  # below two weeks of quiet nothing is fading, whatever the rhythm
+FADING_RECENT_DAYS = 6  # contact days in the last year before a rhythm means anything
+
+
+def recent_rhythm(contact_days: Sequence[str], as_of: date) -> int | None:
+    """The median gap between contact days in the year before `as_of` (None: too few)."""
+    since = (as_of - timedelta(days=365)).isoformat()
+    days = [date.fromisoformat(d) for d in contact_days if since < d <= as_of.isoformat()]
+    if len(days) < FADING_RECENT_DAYS:
+        return None
+    gaps = sorted((b - a).days for a, b in pairwise(days))
+    return max(1, gaps[len(gaps) // 2])
+
+
+def _fading(person: Facts, as_of: date, settings: DigestConfig) -> Candidate | None:
+    """A warm tie whose silence is already several times this year's own rhythm: the cadence
+    (a tier of three months, say) has not been crossed, but weekly contact has stopped."""
+    factor = settings.fading_after_rhythms
+    last_day = person.last_contact_day
+    if factor is None or person.status != "warm" or last_day is None:
+        return None
+    since = (as_of - last_day).days
+    if since < FADING_MIN_DAYS:
+        return None
+    rhythm = recent_rhythm(person.contact_days, as_of)
+    if rhythm is None or since <= factor * rhythm:
+        return None
+
+    def say() -> str:
+        return (
+            f"You and {first_name(person.name)} were in touch {rhythm_text(rhythm)} this year; "
+            f"it has been {elapsed_text(since)} (last on {day_text(last_day, as_of)})."
+        )
+
+    score = _closeness(person.strength) * min(1.0, math.log2(1 + since / rhythm) / 4)
+    return Candidate("fading", score, person, say)
 
 
 def _birthday(person: Facts, as_of: date, settings: DigestConfig) -> Candidate | None:

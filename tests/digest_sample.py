@@ -179,7 +179,7 @@ def sample_report(extra: int = 0) -> Report:
         )
         for name, kind, reason in reasons
     ]
-    order = ["reply", "drifting", "new", "birthday", "reconnect"]
+    order = ["reply", "drifting", "fading", "new", "birthday", "reconnect"]
     items.sort(key=lambda item: order.index(item.kind))
     return Report(
         as_of=AS_OF,

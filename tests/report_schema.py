@@ -35,7 +35,7 @@ DIGEST_ITEM_KEYS = {
     "reason": str,
     "score": (float, int),
 }
-KINDS = {"reply", "drifting", "new", "reconnect", "birthday"}
+KINDS = {"reply", "drifting", "fading", "new", "reconnect", "birthday"}
 
 
 def _time(value: Any, where: str) -> None:

@@ -251,3 +251,36 @@ def test_organisation_names_are_used_whole_in_reasons() -> None:
     org = owed("The Digest Letter", 4)
     (item,) = build_digest([org], as_of=TODAY, settings=SETTINGS, history=History()).items
     assert item.reason.startswith("The Digest Letter wrote to you")
+
+
+def test_fading_is_opt_in_and_names_a_warm_tie_gone_quiet_against_its_own_rhythm() -> None:
+    weekly = iso(*(ago(35 + 7 * n) for n in reversed(range(40))))  # weekly until 5 weeks ago
+    ines = person(
+        "Ines Duarte",
+        status="warm",  # a friends tier of 90 days is not crossed yet
+        cadence_days=90,
+        cadence_source="tier",
+        tier="friends",
+        contact_days=weekly,
+        last_contact_day=ago(35),
+        last_reply_at=at(35),
+    )
+    assert digest([ines]) == []  # off by default: DESIGN keeps warm people out
+    assert digest([ines], fading_after_rhythms=3) == ["fading:Ines Duarte"]
+    (item,) = build_digest(
+        [ines], as_of=TODAY, settings=DigestConfig(fading_after_rhythms=3), history=History()
+    ).items
+    last = ago(35)
+    assert item.reason == (
+        f"You and Ines were in touch every week this year; it has been 5 weeks "
+        f"(last on {last.day} {last:%b})."
+    )
+    # Not yet: two weeks of quiet at a weekly rhythm is under 3×; nor with too few days.
+    recent = replace(ines, contact_days=iso(*(ago(14 + 7 * n) for n in reversed(range(40)))))
+    assert digest([replace(recent, last_contact_day=ago(14))], fading_after_rhythms=3) == []
+    sparse = replace(ines, contact_days=weekly[-5:])
+    assert digest([sparse], fading_after_rhythms=3) == []
+    # A drifting tie comes first; fading fills the room after it.
+    late = drifting("Wei Chen", 40, cadence=7)
+    kinds = digest([ines, late], fading_after_rhythms=3, budget=1)
+    assert kinds == ["drifting:Wei Chen"]

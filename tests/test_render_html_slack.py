@@ -233,3 +233,27 @@ def test_every_format_renders_a_dormant_person() -> None:
         assert render(report, fmt, config_from_dict({}))
     message = build_message(report, "k@example.com", "a@example.org", "UTC")
     assert "RECONNECT" in message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
+def test_an_opted_in_fading_item_has_its_own_section_after_losing_touch() -> None:
+    from models.digest import DigestItem
+
+    report = sample_report()
+    linus = next(p for p in report.people if p.name == "Linus Torvalds")
+    fading = DigestItem(
+        id=linus.id,
+        name=linus.name,
+        emails=linus.emails,
+        kind="fading",
+        reason="You and Linus were in touch every week this year; it has been 5 weeks.",
+        score=0.4,
+    )
+    items = [i for i in report.digest.items if i.kind != "birthday"]
+    at = next(n for n, i in enumerate(items) if i.kind == "new")
+    report.digest.items[:] = [*items[:at], fading, *items[at:]]
+    for fmt in ("html", "text", "markdown", "slack"):
+        page = render(report, fmt)
+        order = [page.find(t) for t in ("Losing touch", "Fading", "New — follow up")]
+        assert all(p >= 0 for p in order) and order == sorted(order), fmt
+        assert "it has been 5 weeks" in page, fmt
+    assert "Write to Linus" in render(report, "html")

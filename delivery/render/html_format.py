@@ -19,6 +19,7 @@ from models.report import PersonEntry, Report
 KIND_COLOURS = {
     "reply": "#b45309",
     "drifting": "#1d4ed8",
+    "fading": "#0e7490",
     "new": "#047857",
     "birthday": "#be185d",
     "reconnect": "#6d28d9",

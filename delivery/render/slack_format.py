@@ -30,6 +30,7 @@ MAX_HEADER = 150
 _EMOJI = {
     "reply": ":speech_balloon:",
     "drifting": ":hourglass_flowing_sand:",
+    "fading": ":fallen_leaf:",
     "new": ":seedling:",
     "birthday": ":birthday:",
     "reconnect": ":wave:",
@@ -96,7 +97,7 @@ def card_blocks(card: words.Card, report: Report, timezone: str, hide: bool) -> 
         _clean(f"{label}: {value}", hide)
         for label, value in words.facts(card, report.as_of, timezone)
     ]
-    if card.person is not None and card.item.kind == "drifting":
+    if card.person is not None and card.item.kind in ("drifting", "fading"):
         spark = words.sparkline(list(card.person.contact_days_by_month))
         if spark:
             details.append(f"past year `{spark}`")

@@ -23,6 +23,7 @@ UPCOMING_DAYS = 14
 SECTION_TITLES = {
     "reply": "Reply",
     "drifting": "Losing touch",
+    "fading": "Fading",
     "new": "New — follow up",
     "birthday": "Birthdays",
     "reconnect": "Reconnect",
@@ -30,6 +31,7 @@ SECTION_TITLES = {
 _ACTIONS = {
     "reply": "Reply to {who}",
     "drifting": "Write to {who}",
+    "fading": "Write to {who}",
     "new": "Follow up with {who}",
     "birthday": "Wish {who} a happy birthday",
     "reconnect": "Say hello to {who}",
@@ -37,6 +39,7 @@ _ACTIONS = {
 _VERBS = {
     "reply": "reply to {who}",
     "drifting": "write to {who}",
+    "fading": "write to {who}",
     "new": "follow up with {who}",
     "birthday": "wish {who} a happy birthday",
     "reconnect": "say hello to {who}",
