@@ -75,8 +75,18 @@ def report(
     bad = [d for d in deliver if d not in ("email", "slack")]
     if bad:
         fail(f"--deliver {bad[0]!r}: choose email or slack", 2)
+    from delivery.send import DeliveryError
+
     try:
         outcomes = _deliver(cfg, list(deliver), day, force, resend_uncertain)
+    except DeliveryError as exc:
+        # Nothing was attempted, only config was missing: a config error (exit 2), as DESIGN
+        # has it; a send that failed after its retries is a failed run (exit 1).
+        config_only = all(f.attempts == 0 for f in exc.failures)
+        head = "" if config_only else "delivery failed: "
+        fail(
+            f"{head}{exc} (the report is still available: keepwarm report)", 2 if config_only else 1
+        )
     except Exception as exc:
         fail(f"delivery failed: {exc} (the report is still available: keepwarm report)", 1)
     for outcome in outcomes:

@@ -96,9 +96,11 @@ def test_deliver_failure_is_one_line_without_prefect(populated: Path) -> None:  
         "print('PREFECT' if 'prefect' in sys.modules else 'NO-PREFECT')\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert done.stdout.split() == ["exit", "1", "NO-PREFECT"], done.stdout + done.stderr
+    # No recipient configured: a config mistake (exit 2), named in one line, before any send.
+    assert done.stdout.split() == ["exit", "2", "NO-PREFECT"], done.stdout + done.stderr
     lines = [line for line in done.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: delivery failed"), done.stderr
+    assert len(lines) == 1 and lines[0].startswith("error: email delivery:"), done.stderr
+    assert "nobody to email the digest to" in lines[0]
     assert "Warning" not in done.stderr and "ERROR" not in done.stderr
 
 
