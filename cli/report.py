@@ -84,9 +84,10 @@ def report(
         # has it; a send that failed after its retries is a failed run (exit 1).
         config_only = all(f.attempts == 0 for f in exc.failures)
         head = "" if config_only else "delivery failed: "
-        fail(
-            f"{head}{exc} (the report is still available: keepwarm report)", 2 if config_only else 1
-        )
+        text = str(exc)
+        if "still available" not in text:
+            text += " (the report is still available: keepwarm report)"
+        fail(head + text, 2 if config_only else 1)
     except Exception as exc:
         fail(f"delivery failed: {exc} (the report is still available: keepwarm report)", 1)
     for outcome in outcomes:
