@@ -120,3 +120,21 @@ def test_a_cut_table_says_how_many_there_are_and_marks_what_you_did(
     # The mail shows no table: it counts everyone, however many rows the table would hold.
     html = runner.invoke(app, ["report", "--limit", "1", "--format", "html", *args]).stdout
     assert "2 people tracked" in html and "1 of 2" not in html
+
+
+def test_a_send_that_fails_after_its_retries_is_a_failed_run(populated: Path) -> None:  # noqa: F811
+    import socket
+
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    text = populated.read_text(encoding="utf-8")
+    populated.write_text(
+        text + f'[report.email]\nto = "me@example.com"\nsmtp_host = "127.0.0.1"\n'
+        f"smtp_port = {port}\nstarttls = false\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["report", "--deliver", "email", "--config", str(populated)])
+    assert result.exit_code == 1, result.output
+    assert "delivery failed" in result.output and "after 3 attempts" in result.output
+    assert result.output.count("still available") == 1, result.output
