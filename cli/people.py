@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
+from rich import box
 from rich.table import Table
 
 from cli.common import DATE_HELP, ConfigOpt, load, open_store, parse_day, parse_moment
@@ -161,9 +162,17 @@ def people_list(
     if as_json:
         sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
         return
-    table = Table(caption=f"{len(rows)} people")
-    for column in ("id", "name", "status", "last contact", "tier", "cadence", "emails"):
-        table.add_column(column)
+    table = Table(
+        caption=f"{len(rows)} people", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True
+    )
+    # Dates, ids and statuses never wrap or get cut (at 80 columns the date is what matters);
+    # names and addresses fold instead.
+    table.add_column("id", no_wrap=True, min_width=8)
+    table.add_column("name", overflow="fold")
+    table.add_column("status", no_wrap=True)
+    table.add_column("last contact", no_wrap=True, min_width=10)
+    table.add_column("cadence", no_wrap=True)  # with the tier it comes from, or how
+    table.add_column("email or phone", ratio=1, overflow="fold")
     for row in rows:
         last = row["last_contact"]
         cadence = row["cadence_days"]
@@ -171,12 +180,24 @@ def people_list(
             plain(row["id"][:8]),
             plain(row["name"]),
             plain(row["status"] or "—"),
-            plain(f"{last['at'][:10]} {last['channel']}" if last else "—"),
-            plain(row["tier"] or ""),
-            plain(f"{cadence} d ({row['cadence_source']})" if cadence else ""),
-            plain(", ".join(row["emails"] + row["phones"])),
+            plain(f"{last['at'][:10]}\n{last['channel']}" if last else "—"),
+            plain(f"{cadence} d\n{_cadence_from(row)}" if cadence else ""),
+            plain(_first_identity(row["emails"] + row["phones"])),
         )
     out.print(table)
+
+
+def _cadence_from(row: dict[str, Any]) -> str:
+    source = str(row["cadence_source"])
+    return str(row["tier"]) if source == "tier" and row["tier"] else source
+
+
+def _first_identity(identities: list[str]) -> str:
+    """The first address, and how many more (`people show` and `--json` list them all)."""
+    if not identities:
+        return ""
+    more = len(identities) - 1
+    return identities[0] + (f" (+{more})" if more else "")
 
 
 @people_app.command("show")

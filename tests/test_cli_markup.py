@@ -22,7 +22,7 @@ def cfg(path: Path) -> list[str]:
 def test_delivery_fix_keeps_its_key(populated: Path) -> None:  # noqa: F811
     """`set [report.email] to = "you@example.com"` used to read `set  to = …`."""
     result = runner.invoke(app, ["report", "--deliver", "email", *cfg(populated)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a config mistake
     assert '[report.email] to = "you@example.com"' in result.output
 
 
