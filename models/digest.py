@@ -14,9 +14,10 @@ digest"), as pure functions over the report's per-person facts:
 - `reconnect` one strong tie that went dormant, rotating through them day by day.
 
 Never: snoozed or ignored people, anyone with a meeting in the next 14 days (except `reply`),
-one-offs gone quiet, the `warm` (except reply, new and an opted-in birthday). Someone
-delivered within `repeat_after_days` is not repeated (except `reply`); the deliveries are read
-from the store, only those before `as_of`, so a digest for a past day is reproducible.
+one-offs gone quiet, the `warm` (except reply, new, and opted-in fading and birthday).
+Someone delivered within `repeat_after_days` is not repeated (except `reply`); the
+deliveries are read from the store, only those before `as_of`, so a digest for a past day is
+reproducible.
 
 Filling the budget: replies first (a person waiting on you), then drifting ties, but one seat
 each is kept for `new` and `reconnect` when there is a candidate, so a busy week of drifting
