@@ -229,3 +229,37 @@ def test_snooze_ignore_log_by_every_kind_of_reference(book: list[str]) -> None:
     assert ben["reason"].startswith("You last spoke to Ben on the phone on 21 Nov"), ben["reason"]
     code, output = run("people", "show", "Ben", *book)
     assert "snooze" in output and "unsnooze" in output and "ignore" in output
+
+
+def test_list_at_80_columns_cuts_nothing(book: list[str], store_url: str) -> None:
+    import os
+    import subprocess
+    import sys
+
+    long_address = "maximiliane.von-hohenstein-grabowski@consulting-partners.example"
+    store = Store(store_url)
+    store.apply_batch(
+        "mail",
+        "mbox",
+        Batch(interactions=[sent("long", "2026-07-14T10:00:00", long_address)]),
+        config(store_url).rules,
+    )
+    store.close()
+    env = {**os.environ, "COLUMNS": "80"}
+    done = subprocess.run(
+        [sys.executable, "-m", "cli.main", "people", "list", *book],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert max(len(line) for line in done.stdout.splitlines()) <= 80
+    assert "…" not in done.stdout  # names and addresses fold; nothing is cut
+    people = listed(book)
+    for person in people.values():
+        assert str(person["id"])[:8] in done.stdout
+        last = person["last_contact"]
+        if last:
+            assert last["at"][:10] in done.stdout, last  # never cut to "2026-07-…"
+    assert "close" in done.stdout  # the tier, beside the cadence
