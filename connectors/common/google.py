@@ -28,6 +28,7 @@ import contextlib
 import json
 import os
 import random
+import secrets
 import tempfile
 import time
 from collections.abc import Callable
@@ -36,7 +37,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Generic, TypeVar
 
 import httplib2
 from google.auth.exceptions import RefreshError, TransportError
@@ -47,6 +48,7 @@ from googleapiclient.errors import HttpError
 from googleapiclient.http import HttpRequest
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
+from connectors.base import Me
 from connectors.common.google_account import GoogleAccount, reauth_command, short_scope
 from connectors.errors import AuthError, FatalError, RetriableError
 
@@ -371,3 +373,53 @@ class GoogleApi:
         if self.creds.token and self.creds.token != self._initial_token:
             save_credentials(self.token_path, self.creds)
             self._initial_token = self.creds.token
+
+
+def new_round() -> str:
+    """The id of a full read: records it saw carry it, and its sweep removes the others."""
+    return secrets.token_hex(8)
+
+
+AccountT = TypeVar("AccountT", bound=GoogleAccount)
+
+
+class GoogleReader(Generic[AccountT]):
+    """What the Calendar and People connectors share: their settings and one API client,
+    built on first use (so a connector exists before its token is read); tests may set `api`.
+    Subclasses name the API in API_NAME, API_VERSION and WHAT (for messages)."""
+
+    API_NAME: ClassVar[str]
+    API_VERSION: ClassVar[str]
+    WHAT: ClassVar[str]
+
+    def __init__(
+        self,
+        account: AccountT,
+        me: Me,
+        *,
+        batch_size: int = 500,
+        sleep: Callable[[float], None] = time.sleep,
+        attempts: int = 8,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        self.config = account
+        self.account = account.name
+        self.me = me
+        self.batch_size = batch_size
+        self.sleep = sleep
+        self.attempts = attempts
+        self.api: GoogleApi | None = None
+
+    def _api(self) -> GoogleApi:
+        if self.api is None:
+            self.api = GoogleApi(
+                self.config,
+                api=self.API_NAME,
+                version=self.API_VERSION,
+                endpoint=self.config.service_endpoint(),
+                what=self.WHAT,
+                sleep=self.sleep,
+                attempts=self.attempts,
+            )
+        return self.api

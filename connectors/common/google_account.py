@@ -11,6 +11,7 @@ fixes it.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import TypeVar
 
@@ -63,6 +64,10 @@ class GoogleAccount(AccountSettings):
         """The scopes this account asks for when its token is (re)granted."""
         raise NotImplementedError
 
+    def service_endpoint(self) -> str:
+        """The discovery client's api_endpoint (sources read through GoogleApi say it)."""
+        raise NotImplementedError
+
     def satisfied_by(self, granted: frozenset[str]) -> bool:
         """Whether a token holding `granted` serves this account."""
         return all(
@@ -74,14 +79,21 @@ class GoogleAccount(AccountSettings):
 GoogleT = TypeVar("GoogleT", bound=GoogleAccount)
 
 
-def check_grant(account: GoogleAccount) -> str | None:
+def grant_key(account: GoogleAccount) -> str:
+    """One Google grant (a token file) is one user of one OAuth client's project: the name
+    of the provider quotas that user draws on."""
+    path = str(account.token_path())
+    return f"{account.token_path().stem}-{hashlib.sha1(path.encode()).hexdigest()[:8]}"
+
+
+def check_grant(account: GoogleAccount, command: str = COMMAND) -> str | None:
     """Without the network: the token file exists, holds a refresh token and the scopes this
-    account needs — so `doctor` and `sync` say "run `keepwarm auth google …`" before anything
-    starts, as Gmail's check does."""
+    account needs — so `doctor` and `sync` say "run `keepwarm auth google …`" (or the
+    `command` alias the source names) before anything starts."""
     import json
 
     path = account.token_path()
-    fix = f"run `{reauth_command(account.name)}`"
+    fix = f"run `keepwarm auth {command} {account.name}`"
     if not path.exists():
         return f"account {account.name!r}: not authorized yet (no token at {path}); {fix}"
     try:

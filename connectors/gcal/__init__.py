@@ -4,10 +4,8 @@ Google's client libraries load only in `build` and the login."""
 
 from __future__ import annotations
 
-import hashlib
-
 from connectors.base import Connector, Me
-from connectors.common.google_account import check_grant, google_auth
+from connectors.common.google_account import check_grant, google_auth, grant_key
 from connectors.gcal.settings import GcalAccount
 from connectors.source import BuildOptions, Source
 
@@ -16,12 +14,6 @@ def build(account: GcalAccount, me: Me, options: BuildOptions) -> Connector:
     from connectors.gcal.connector import GcalConnector
 
     return GcalConnector(account, me, batch_size=options.batch_size, now=options.now)
-
-
-def grant_key(account: GcalAccount) -> str:
-    """One Google grant (a token file) is one user of one OAuth client's project."""
-    path = str(account.token_path())
-    return f"{account.token_path().stem}-{hashlib.sha1(path.encode()).hexdigest()[:8]}"
 
 
 def limit_key(account: GcalAccount) -> str:

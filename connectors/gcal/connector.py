@@ -18,14 +18,13 @@ when the setting changes, or every run for "*", to see calendars you created sin
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connectors.base import Me, Window, window_bounds
-from connectors.common.google import GoogleApi, SyncTokenGone
+from connectors.common.google import GoogleApi, GoogleReader, SyncTokenGone, new_round
 from connectors.errors import FatalError
 from connectors.gcal.cursor import CURSOR, CalState, GcalState
 from connectors.gcal.mapping import (
@@ -61,12 +60,12 @@ def day_floor(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def new_round() -> str:
-    return secrets.token_hex(8)
-
-
-class GcalConnector:
+class GcalConnector(GoogleReader[GcalAccount]):
     """See the module docstring; `api` may be injected (tests), else built from the token."""
+
+    API_NAME = "calendar"
+    API_VERSION = "v3"
+    WHAT = "Google Calendar"
 
     def __init__(
         self,
@@ -78,29 +77,8 @@ class GcalConnector:
         sleep: Callable[[float], None] = time.sleep,
         attempts: int = 8,
     ) -> None:
-        if batch_size < 1:
-            raise ValueError("batch_size must be at least 1")
-        self.config = account
-        self.account = account.name
-        self.me = me
-        self.batch_size = batch_size
+        super().__init__(account, me, batch_size=batch_size, sleep=sleep, attempts=attempts)
         self.now = now
-        self.sleep = sleep
-        self.attempts = attempts
-        self.api: GoogleApi | None = None
-
-    def _api(self) -> GoogleApi:
-        if self.api is None:
-            self.api = GoogleApi(
-                self.config,
-                api="calendar",
-                version="v3",
-                endpoint=self.config.service_endpoint(),
-                what="Google Calendar",
-                sleep=self.sleep,
-                attempts=self.attempts,
-            )
-        return self.api
 
     # -- public ---------------------------------------------------------------------------
 

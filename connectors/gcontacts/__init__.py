@@ -4,10 +4,8 @@ Google's client libraries load only in `build` and the login."""
 
 from __future__ import annotations
 
-import hashlib
-
 from connectors.base import Connector, Me
-from connectors.common.google_account import check_grant, google_auth
+from connectors.common.google_account import check_grant, google_auth, grant_key
 from connectors.gcontacts.settings import GcontactsAccount
 from connectors.source import BuildOptions, Source
 
@@ -20,9 +18,7 @@ def build(account: GcontactsAccount, me: Me, options: BuildOptions) -> Connector
 
 def limit_key(account: GcontactsAccount) -> str:
     """People's read quota is per user per project: one People sync per grant at a time."""
-    path = str(account.token_path())
-    grant = f"{account.token_path().stem}-{hashlib.sha1(path.encode()).hexdigest()[:8]}"
-    return f"google-people-{grant}"
+    return f"google-people-{grant_key(account)}"
 
 
 SOURCE = Source(

@@ -13,13 +13,11 @@ a full round whose last batch sweeps the cards it did not deliver.
 
 from __future__ import annotations
 
-import secrets
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-from connectors.base import Me, Window
-from connectors.common.google import GoogleApi, SyncTokenGone
+from connectors.base import Window
+from connectors.common.google import GoogleApi, GoogleReader, SyncTokenGone, new_round
 from connectors.errors import FatalError
 from connectors.gcontacts.cursor import CURSOR, ContactsState
 from connectors.gcontacts.mapping import card_key, card_prefix, group_categories, person_card
@@ -32,45 +30,13 @@ GROUP_FIELDS = "name,groupType,metadata"
 MAX_RESTARTS = 3
 
 
-def new_round() -> str:
-    return secrets.token_hex(8)
-
-
-class GcontactsConnector:
+class GcontactsConnector(GoogleReader[GcontactsAccount]):
     """See the module docstring. A backfill window does not apply to an address book: it
     re-reads every contact (a full round)."""
 
-    def __init__(
-        self,
-        account: GcontactsAccount,
-        me: Me,
-        *,
-        batch_size: int = 500,
-        sleep: Callable[[float], None] = time.sleep,
-        attempts: int = 8,
-    ) -> None:
-        if batch_size < 1:
-            raise ValueError("batch_size must be at least 1")
-        self.config = account
-        self.account = account.name
-        self.me = me
-        self.batch_size = batch_size
-        self.sleep = sleep
-        self.attempts = attempts
-        self.api: GoogleApi | None = None
-
-    def _api(self) -> GoogleApi:
-        if self.api is None:
-            self.api = GoogleApi(
-                self.config,
-                api="people",
-                version="v1",
-                endpoint=self.config.service_endpoint(),
-                what="Google Contacts (People API)",
-                sleep=self.sleep,
-                attempts=self.attempts,
-            )
-        return self.api
+    API_NAME = "people"
+    API_VERSION = "v1"
+    WHAT = "Google Contacts (People API)"
 
     def batches(self, cursor: str | None, window: Window | None = None) -> Iterator[Batch]:
         saved = CURSOR.decode(cursor, self.account)

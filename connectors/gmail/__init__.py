@@ -4,7 +4,7 @@ the source's declaration. Google's client libraries load only in `build` and the
 from __future__ import annotations
 
 from connectors.base import Connector, Me
-from connectors.common.google_account import google_auth
+from connectors.common.google_account import check_grant, google_auth
 from connectors.gmail.settings import GmailAccount
 from connectors.source import BuildOptions, Source, no_progress
 
@@ -30,33 +30,8 @@ def limit_key(account: GmailAccount) -> str:
 
 
 def check(account: GmailAccount) -> str | None:
-    """A token file exists, is the JSON `keepwarm auth gmail` writes, and grants the scope."""
-    import json
-
-    from connectors.gmail.settings import SCOPES
-
-    path = account.token_path()
-    fix = f"run `keepwarm auth gmail {account.name}`"
-    if not path.exists():
-        return f"account {account.name!r}: not authorized yet (no token at {path}); {fix}"
-    try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return f"account {account.name!r}: token file {path} is unreadable; {fix}"
-    if not isinstance(info, dict) or not info.get("refresh_token"):
-        return f"account {account.name!r}: token file {path} has no refresh token; {fix}"
-    granted = set(info.get("scopes") or [])
-    wanted = (
-        {SCOPES[account.scope], SCOPES["readonly"]}
-        if account.scope == "metadata"
-        else {SCOPES["readonly"]}
-    )
-    if granted and not granted & wanted:
-        return (
-            f"account {account.name!r}: the token does not grant {SCOPES[account.scope]} "
-            f"(it has {', '.join(sorted(granted))}); {fix}"
-        )
-    return None
+    """The shared grant check, naming the command Gmail users know (`auth gmail`)."""
+    return check_grant(account, command="gmail")
 
 
 SOURCE = Source(

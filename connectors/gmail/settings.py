@@ -9,11 +9,6 @@ from models.settings import Strict
 
 SCOPES = {"metadata": GMAIL_METADATA, "readonly": GMAIL_READONLY}
 
-SCOPES = {
-    "metadata": "https://www.googleapis.com/auth/gmail.metadata",
-    "readonly": "https://www.googleapis.com/auth/gmail.readonly",
-}
-
 
 class GmailQuota(Strict):
     units_per_second: float = 100.0
