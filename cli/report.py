@@ -79,15 +79,10 @@ def report(
 
     try:
         outcomes = _deliver(cfg, list(deliver), day, force, resend_uncertain)
-    except DeliveryError as exc:
-        # Nothing was attempted, only config was missing: a config error (exit 2), as DESIGN
-        # has it; a send that failed after its retries is a failed run (exit 1).
-        config_only = all(f.attempts == 0 for f in exc.failures)
-        head = "" if config_only else "delivery failed: "
-        text = str(exc)
-        if "still available" not in text:
-            text += " (the report is still available: keepwarm report)"
-        fail(head + text, 2 if config_only else 1)
+    except DeliveryError as exc:  # each failure's line already says the report is kept
+        if exc.config_only:
+            fail(str(exc), 2)  # a config mistake, as DESIGN has it
+        fail(f"delivery failed: {exc}", 1)
     except Exception as exc:
         fail(f"delivery failed: {exc} (the report is still available: keepwarm report)", 1)
     for outcome in outcomes:

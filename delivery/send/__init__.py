@@ -47,6 +47,12 @@ class DeliveryError(Exception):
         self.failures = failures
         self.outcomes = outcomes
 
+    @property
+    def config_only(self) -> bool:
+        """Nothing was sent or tried: every failure is a setting missing from the config
+        (a config mistake, exit 2), not a send that failed after its retries."""
+        return all(f.attempts == 0 for f in self.failures)
+
 
 def _jobs(channel: str, report: Report, config: Config) -> list[tuple[str, Callable[[], None]]]:
     if channel == "email":
@@ -155,7 +161,13 @@ def deliver(
             jobs = _jobs(channel, report, config)
         except DeliveryConfigError as exc:
             outcomes.append(
-                DeliveryOutcome(channel, "-", "failed", 0, f"{channel} delivery: {exc}")
+                DeliveryOutcome(
+                    channel,
+                    "-",
+                    "failed",
+                    0,
+                    f"{channel} delivery: {exc} (the report is still available: keepwarm report)",
+                )
             )
             continue
         for recipient, send in jobs:
