@@ -43,7 +43,7 @@ def render(report: Report) -> str:
     ]
     for rank, p in enumerate(report.people, 1):
         days = "" if p.days_since is None else str(p.days_since)
-        state = words.user_state(p)
+        state = " ".join(words.user_state(p))
         status = _BADGE[p.status] + (f" ({state})" if state else "")
         lines.append(
             f"| {rank} | {_cell(_inline(p.name))} | {status} | {days} | "

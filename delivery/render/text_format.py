@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from delivery.render import words
-from models.report import PersonEntry, Report
+from models.report import Report
 
 _STYLE = {
     "cold": "bold blue",
@@ -48,12 +48,6 @@ def digest_lines(report: Report, width: int) -> list[str]:
     return lines
 
 
-def _state_lines(person: PersonEntry) -> list[str]:
-    """'snoozed to 22 Dec' on two short lines, so the status column stays narrow."""
-    state = words.user_state(person)
-    return state.replace(" to ", "\nto ").split("\n") if state else []
-
-
 def render(report: Report, width: int | None = None) -> str:
     width = width or default_width()
     out = "\n".join(digest_lines(report, width)) + "\n"
@@ -74,7 +68,7 @@ def render(report: Report, width: int | None = None) -> str:
             str(rank),
             Text(p.name),
             Text(p.status, style=_STYLE[p.status])
-            + Text("".join(f"\n{part}" for part in _state_lines(p))),
+            + Text("".join(f"\n{part}" for part in words.user_state(p))),
             "" if p.days_since is None else str(p.days_since),
             f"{p.cadence_days}d",
             Text(p.reason),

@@ -292,10 +292,11 @@ FOOTER = (
 )
 
 
-def user_state(person: PersonEntry) -> str:
-    """What the user told keepwarm about this person, for the table ('' when nothing)."""
+def user_state(person: PersonEntry) -> list[str]:
+    """What the user told keepwarm about this person, for the table, in short pieces a
+    narrow column can stack (empty when nothing): ["snoozed", "to 22 Dec"]."""
     if person.ignored:
-        return "ignored"
+        return ["ignored"]
     if person.snoozed_until is not None:
-        return f"snoozed to {person.snoozed_until.day} {person.snoozed_until:%b}"
-    return ""
+        return ["snoozed", f"to {person.snoozed_until.day} {person.snoozed_until:%b}"]
+    return []
